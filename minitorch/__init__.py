@@ -1,0 +1,71 @@
+"""minitorch: PyTorch's core, written to be read.
+
+``import minitorch as torch`` runs PyTorch programs on NumPy (CPU) or CuPy (GPU).
+Layers, bottom to top: ``backend`` (arrays, dtypes, devices), ``tensor`` and
+``autograd`` (the graph and the engine), ``ops`` (each differentiable op),
+then ``nn``, ``optim``, ``utils.data`` and the rest, built on the public API.
+"""
+from minitorch import backend
+from minitorch.backend import (
+    bool_ as bool, device, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+    manual_seed, promote_types, set_default_dtype, uint8, Generator,
+)
+from minitorch.backend import float16 as half, float32 as float, float64 as double  # noqa: A001
+from minitorch.backend import int16 as short, int32 as int, int64 as long  # noqa: A001
+from minitorch.tensor import Size, Tensor
+from minitorch import autograd
+from minitorch.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from minitorch.autograd.grad_mode import is_inference_mode_enabled
+from minitorch.creation import (
+    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial,
+    normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros,
+    zeros_like,
+)
+from minitorch.ops.elementwise import *  # noqa: F401,F403  (each family lists its public ops in __all__)
+from minitorch.ops.reduction import *  # noqa: F401,F403
+from minitorch.ops.shape import *  # noqa: F401,F403
+from minitorch.ops.indexing import *  # noqa: F401,F403
+from minitorch.ops.linalg import *  # noqa: F401,F403
+from minitorch.ops.conversion import clone  # noqa: F401
+from minitorch import cuda
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    return backend.result_type(tensor1, tensor2)
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """Whether a value of ``from_`` may be written into ``to`` by an in-place op (no lower category)."""
+    def category(d):
+        return 2 if d.is_floating_point else (0 if d is backend.bool_ else 1)
+    return category(from_) <= category(to)
+
+
+def get_rng_state():
+    return backend.default_generator().get_state()
+
+
+def set_rng_state(state) -> None:
+    backend.default_generator().set_state(state)
+
+
+def seed() -> int:
+    return backend.default_generator().seed()
+
+
+def initial_seed() -> int:
+    return backend.default_generator().initial_seed()

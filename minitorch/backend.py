@@ -1,0 +1,363 @@
+"""The array backend: the one module that knows NumPy from CuPy.
+
+Everything above this layer handles arrays through the module this file hands
+out (``xp``): NumPy for the ``cpu`` device, CuPy for ``cuda:N``. It also owns
+the dtype objects (``minitorch.float32`` ...), PyTorch's type-promotion rules,
+devices, and the random generators. No other file imports cupy.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy
+
+try:  # CuPy is the optional ``cuda`` extra.
+    import cupy
+except ImportError:  # pragma: no cover - depends on the machine
+    cupy = None
+
+
+# ----------------------------------------------------------------------------
+# dtypes
+# ----------------------------------------------------------------------------
+
+class dtype:
+    """A tensor element type, named and behaving as ``torch.dtype``."""
+
+    def __init__(self, name: str, numpy_dtype, is_floating_point: bool, is_signed: bool):
+        self.name = name
+        self.numpy_dtype = numpy.dtype(numpy_dtype)
+        self.is_floating_point = is_floating_point
+        self.is_signed = is_signed
+        self.is_complex = False
+        self.itemsize = self.numpy_dtype.itemsize
+
+    def __repr__(self):
+        return f"minitorch.{self.name}"
+
+    def __reduce__(self):  # dtypes are singletons, also through pickle
+        return (_dtype_by_name, (self.name,))
+
+    def to_real(self):
+        return self
+
+
+float16 = dtype("float16", numpy.float16, True, True)
+float32 = dtype("float32", numpy.float32, True, True)
+float64 = dtype("float64", numpy.float64, True, True)
+int8 = dtype("int8", numpy.int8, False, True)
+int16 = dtype("int16", numpy.int16, False, True)
+int32 = dtype("int32", numpy.int32, False, True)
+int64 = dtype("int64", numpy.int64, False, True)
+uint8 = dtype("uint8", numpy.uint8, False, False)
+bool_ = dtype("bool", numpy.bool_, False, False)
+
+ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, bool_)
+_BY_NUMPY = {d.numpy_dtype: d for d in ALL_DTYPES}
+# PyTorch's aliases: torch.half, torch.float, torch.double, torch.short, torch.int, torch.long.
+ALIASES = {"half": float16, "float": float32, "double": float64,
+           "short": int16, "int": int32, "long": int64}
+
+
+def _dtype_by_name(name: str) -> dtype:
+    return next(d for d in ALL_DTYPES if d.name == name)
+
+
+def from_numpy_dtype(numpy_dtype) -> dtype:
+    """The minitorch dtype of a NumPy (or CuPy) dtype; TypeError when there is none."""
+    try:
+        return _BY_NUMPY[numpy.dtype(numpy_dtype)]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type {numpy.dtype(numpy_dtype)}. The only supported types are: "
+            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.") from None
+
+
+_default_dtype = float32
+
+
+def get_default_dtype() -> dtype:
+    return _default_dtype
+
+
+def set_default_dtype(d: dtype) -> None:
+    global _default_dtype
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_dtype = d
+
+
+# ----------------------------------------------------------------------------
+# Type promotion (PyTorch's rules, c10/core/ScalarType.h and TensorIterator)
+# ----------------------------------------------------------------------------
+
+def _category(d: dtype) -> int:
+    """bool < integer < floating: a lower-priority operand only matters if its category is higher."""
+    return 2 if d.is_floating_point else (0 if d is bool_ else 1)
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` convert to, as ``torch.promote_types``."""
+    if a is b:
+        return a
+    if a.is_floating_point != b.is_floating_point:  # int + float16 is float16 in PyTorch
+        return a if a.is_floating_point else b
+    return _BY_NUMPY[numpy.promote_types(a.numpy_dtype, b.numpy_dtype)]
+
+
+def scalar_dtype(value) -> dtype:
+    """The dtype a Python number takes when it stands alone."""
+    if isinstance(value, (bool, numpy.bool_)):
+        return bool_
+    if isinstance(value, (int, numpy.integer)):
+        return int64
+    if isinstance(value, (float, numpy.floating)):
+        return _default_dtype
+    raise TypeError(f"unsupported scalar type {type(value).__name__}")
+
+
+def _combine_categories(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    if higher is None:
+        return lower
+    if lower is None or higher.is_floating_point:
+        return higher
+    if higher is bool_ or lower.is_floating_point:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands) -> dtype:
+    """The dtype of an elementwise op over tensors and Python scalars (``torch.result_type``).
+
+    Three priority classes: tensors with dimensions, zero-dimensional tensors,
+    then Python numbers. A lower class only changes the result when its
+    category (bool < int < float) is higher, so ``int_tensor * 2.5`` is float32
+    and ``float16_tensor * 2.5`` stays float16.
+    """
+    dimensioned = zero_dim = scalar = None
+    for operand in operands:
+        if hasattr(operand, "dtype") and hasattr(operand, "ndim"):
+            d = operand.dtype if isinstance(operand.dtype, dtype) else from_numpy_dtype(operand.dtype)
+            if operand.ndim > 0:
+                dimensioned = d if dimensioned is None else promote_types(dimensioned, d)
+            else:
+                zero_dim = d if zero_dim is None else promote_types(zero_dim, d)
+        else:
+            d = scalar_dtype(operand)
+            scalar = d if scalar is None else promote_types(scalar, d)
+    return _combine_categories(dimensioned, _combine_categories(zero_dim, scalar))
+
+
+def float_dtype_for(d: dtype) -> dtype:
+    """The dtype of a floating op (exp, true division, mean) on input dtype ``d``."""
+    return d if d.is_floating_point else _default_dtype
+
+
+# ----------------------------------------------------------------------------
+# Devices
+# ----------------------------------------------------------------------------
+
+class device:
+    """Where a tensor's array lives: ``device('cpu')``, ``device('cuda:0')``, ``device('cuda', 1)``."""
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, int):
+            type, index = "cuda", type
+        elif ":" in type:
+            if index is not None:
+                raise ValueError(f"type (string) must not include an index because index was passed explicitly: {type}")
+            type, _, index_text = type.partition(":")
+            if not index_text.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{index_text}'")
+            index = int(index_text)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        if type == "cpu" and index not in (None, 0):
+            raise RuntimeError(f"CPU device index must be -1 or zero, got {index}")
+        self.type = type
+        self.index = index
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def as_device(value) -> device:
+    """A device from a device, a string like 'cuda:1', or an int (a CUDA index)."""
+    if value is None:
+        return CPU
+    result = value if isinstance(value, device) else device(value)
+    if result.type == "cuda":
+        if not cuda_is_available():
+            raise RuntimeError("Torch not compiled with CUDA enabled: minitorch needs CuPy and a GPU for 'cuda' "
+                               "(pip install minitorch[cuda])")
+        if result.index is None:
+            result = device("cuda", cupy.cuda.runtime.getDevice())
+    return result
+
+
+def cuda_is_available() -> bool:
+    if cupy is None:
+        return False
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # CUDA driver missing or broken: no GPU for us
+        return False
+
+
+def cuda_device_count() -> int:
+    return cupy.cuda.runtime.getDeviceCount() if cuda_is_available() else 0
+
+
+def cuda_synchronize(device_index=None) -> None:
+    if cuda_is_available():
+        with cupy.cuda.Device(device_index if device_index is not None else cupy.cuda.runtime.getDevice()):
+            cupy.cuda.Device().synchronize()
+
+
+# ----------------------------------------------------------------------------
+# Arrays
+# ----------------------------------------------------------------------------
+
+def array_module(array):
+    """``numpy`` or ``cupy``: the module that computes on ``array`` (Chainer's ``get_array_module``)."""
+    if type(array) is numpy.ndarray or cupy is None:
+        return numpy
+    return cupy.get_array_module(array)
+
+
+def module_for(dev: device):
+    return cupy if dev.type == "cuda" else numpy
+
+
+def device_of(array) -> device:
+    if type(array) is numpy.ndarray or cupy is None or not isinstance(array, cupy.ndarray):
+        return CPU
+    return device("cuda", array.device.id)
+
+
+def to_device(array, dev: device):
+    """A copy of ``array`` on ``dev`` (the same array when it already lives there)."""
+    if dev.type == "cpu":
+        return cupy.asnumpy(array) if cupy is not None and isinstance(array, cupy.ndarray) else numpy.asarray(array)
+    with cupy.cuda.Device(dev.index):
+        return cupy.asarray(array)
+
+
+def asarray(data, numpy_dtype=None, dev: device = CPU):
+    """An array on ``dev`` from nested lists, numbers or an array (no copy when none is needed)."""
+    if dev.type == "cpu":
+        if cupy is not None and isinstance(data, cupy.ndarray):
+            data = cupy.asnumpy(data)
+        return numpy.asarray(data, dtype=numpy_dtype)
+    with cupy.cuda.Device(dev.index):
+        return cupy.asarray(data, dtype=numpy_dtype)
+
+
+def ensure_array(value):
+    """``value`` as an array: NumPy's reductions over all axes return scalars, which become 0-d arrays."""
+    if cupy is not None and isinstance(value, cupy.ndarray):
+        return value
+    return numpy.asarray(value)
+
+
+def scatter_add(xp, target, index, values):
+    """``target[index] += values`` with repeated indices adding up (``np.add.at``)."""
+    if xp is numpy:
+        numpy.add.at(target, index, values)
+    else:
+        import cupyx  # only reached with CuPy arrays
+        cupyx.scatter_add(target, index, values)
+
+
+def reshape_view(array, shape):
+    """``array`` seen with ``shape`` without copying, or None when that needs a copy."""
+    try:
+        view = array.view()
+        view.shape = shape
+        return view
+    except AttributeError:
+        return None
+
+
+# ----------------------------------------------------------------------------
+# Random generators
+# ----------------------------------------------------------------------------
+
+class Generator:
+    """A seeded source of random numbers for one device (``torch.Generator``).
+
+    Draws come from NumPy's PCG64 on the CPU and CuPy's generator on a GPU, so
+    the numbers differ from PyTorch's even for the same seed; their
+    distributions are the same.
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = as_device(device)
+        self.manual_seed(67280421310721)  # PyTorch's default seed
+
+    def manual_seed(self, seed: int) -> "Generator":
+        seed = int(seed)
+        self._initial_seed = seed
+        if self.device.type == "cuda":
+            with cupy.cuda.Device(self.device.index):
+                self.engine = cupy.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
+        else:
+            self.engine = numpy.random.Generator(numpy.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
+        return self
+
+    def seed(self) -> int:
+        seed = int(numpy.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        return self._initial_seed
+
+    def get_state(self):
+        return self.engine.bit_generator.state
+
+    def set_state(self, state) -> "Generator":
+        self.engine.bit_generator.state = state
+        return self
+
+
+_default_generators: dict = {}
+_last_manual_seed = None  # so that a GPU's generator made after manual_seed starts from it too
+_generator_lock = threading.Lock()
+
+
+def default_generator(dev: device = CPU) -> Generator:
+    with _generator_lock:
+        if dev not in _default_generators:
+            generator = Generator(dev)
+            if _last_manual_seed is not None:
+                generator.manual_seed(_last_manual_seed)
+            _default_generators[dev] = generator
+        return _default_generators[dev]
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed every device's default generator; returns the CPU one, as ``torch.manual_seed`` does."""
+    global _last_manual_seed
+    _last_manual_seed = int(seed)
+    for generator in list(_default_generators.values()):
+        generator.manual_seed(seed)
+    return default_generator(CPU)
