@@ -7,6 +7,7 @@ devices, and the random generators. No other file imports cupy.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy
@@ -69,8 +70,8 @@ def from_numpy_dtype(numpy_dtype) -> dtype:
         return _BY_NUMPY[numpy.dtype(numpy_dtype)]
     except KeyError:
         raise TypeError(
-            f"can't convert np.ndarray of type {numpy.dtype(numpy_dtype)}. The only supported types are: "
-            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.") from None
+            f"can't convert np.ndarray of type numpy.{numpy.dtype(numpy_dtype).type.__name__}. The only supported "
+            "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.") from None
 
 
 _default_dtype = float32
@@ -136,6 +137,8 @@ def result_type(*operands) -> dtype:
     """
     dimensioned = zero_dim = scalar = None
     for operand in operands:
+        if isinstance(operand, numpy.generic):
+            operand = operand.item()  # a NumPy number promotes as a Python number does in PyTorch
         if hasattr(operand, "dtype") and hasattr(operand, "ndim"):
             d = operand.dtype if isinstance(operand.dtype, dtype) else from_numpy_dtype(operand.dtype)
             if operand.ndim > 0:
@@ -158,24 +161,30 @@ def float_dtype_for(d: dtype) -> dtype:
 # ----------------------------------------------------------------------------
 
 class device:
-    """Where a tensor's array lives: ``device('cpu')``, ``device('cuda:0')``, ``device('cuda', 1)``."""
+    """Where a tensor's array lives: ``device('cpu')``, ``device('cuda:0')``, ``device('cuda', 1)``.
+
+    Parsed and compared as ``torch.device``: ``device('cuda')`` (no index) means
+    the current GPU, and a device never equals a string (``device('cpu') == 'cpu'``
+    is False in PyTorch too).
+    """
 
     def __init__(self, type, index=None):
         if isinstance(type, device):
             type, index = type.type, type.index
-        elif isinstance(type, int):
+        elif isinstance(type, int):  # PyTorch reads a bare int as an accelerator index
             type, index = "cuda", type
         elif ":" in type:
             if index is not None:
-                raise ValueError(f"type (string) must not include an index because index was passed explicitly: {type}")
-            type, _, index_text = type.partition(":")
+                raise RuntimeError(f"type (string) must not include an index because index was passed "
+                                   f"explicitly: {type}")
+            name, _, index_text = type.partition(":")
             if not index_text.isdigit():
-                raise RuntimeError(f"Invalid device string: '{type}:{index_text}'")
-            index = int(index_text)
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            type, index = name, int(index_text)
         if type not in ("cpu", "cuda"):
             raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
-        if type == "cpu" and index not in (None, 0):
-            raise RuntimeError(f"CPU device index must be -1 or zero, got {index}")
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
         self.type = type
         self.index = index
 
@@ -188,8 +197,6 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
@@ -198,19 +205,37 @@ class device:
 
 CPU = device("cpu")
 
+# PyTorch's message (and exception type) for CUDA use in a build without it.
+_NO_CUDA = ("Torch not compiled with CUDA enabled: minitorch needs CuPy and a GPU for 'cuda' devices "
+            "(pip install minitorch[cuda])")
+
 
 def as_device(value) -> device:
-    """A device from a device, a string like 'cuda:1', or an int (a CUDA index)."""
+    """The device a tensor is put on, from a device, a string like 'cuda:1', or an int (a CUDA index).
+
+    Any CPU index means the one CPU, and a bare 'cuda' means the current GPU,
+    so tensors always report a device PyTorch would: ``cpu`` or ``cuda:N``.
+    """
     if value is None:
         return CPU
     result = value if isinstance(value, device) else device(value)
-    if result.type == "cuda":
-        if not cuda_is_available():
-            raise RuntimeError("Torch not compiled with CUDA enabled: minitorch needs CuPy and a GPU for 'cuda' "
-                               "(pip install minitorch[cuda])")
-        if result.index is None:
-            result = device("cuda", cupy.cuda.runtime.getDevice())
+    if result.type == "cpu":
+        return CPU
+    check_cuda()
+    if result.index is None:
+        result = device("cuda", cupy.cuda.runtime.getDevice())
     return result
+
+
+def check_cuda() -> None:
+    """Raise PyTorch's AssertionError when there is no GPU to use."""
+    if not cuda_is_available():
+        raise AssertionError(_NO_CUDA)
+
+
+def device_context(dev: device):
+    """A context in which CuPy allocates on ``dev``'s GPU (nothing to do for the CPU)."""
+    return cupy.cuda.Device(dev.index) if dev.type == "cuda" else contextlib.nullcontext()
 
 
 def cuda_is_available() -> bool:
@@ -226,10 +251,16 @@ def cuda_device_count() -> int:
     return cupy.cuda.runtime.getDeviceCount() if cuda_is_available() else 0
 
 
+def cuda_current_device() -> int:
+    check_cuda()
+    return cupy.cuda.runtime.getDevice()
+
+
 def cuda_synchronize(device_index=None) -> None:
-    if cuda_is_available():
-        with cupy.cuda.Device(device_index if device_index is not None else cupy.cuda.runtime.getDevice()):
-            cupy.cuda.Device().synchronize()
+    """Wait for all work queued on a GPU (the current one by default)."""
+    check_cuda()
+    with cupy.cuda.Device(device_index if device_index is not None else cupy.cuda.runtime.getDevice()):
+        cupy.cuda.Device().synchronize()
 
 
 # ----------------------------------------------------------------------------
@@ -287,6 +318,20 @@ def scatter_add(xp, target, index, values):
         cupyx.scatter_add(target, index, values)
 
 
+def scatter_multiply(xp, target, index, values):
+    """``target[index] *= values`` with repeated indices multiplying up (``np.multiply.at``).
+
+    CuPy has no ``multiply.at``: on a GPU this rare path runs on the host.
+    """
+    if xp is numpy:
+        numpy.multiply.at(target, index, values)
+        return
+    host = cupy.asnumpy(target)
+    host_index = tuple(cupy.asnumpy(i) if isinstance(i, cupy.ndarray) else i for i in index)
+    numpy.multiply.at(host, host_index, cupy.asnumpy(values))
+    target[...] = cupy.asarray(host)
+
+
 def reshape_view(array, shape):
     """``array`` seen with ``shape`` without copying, or None when that needs a copy."""
     try:
@@ -306,7 +351,9 @@ class Generator:
 
     Draws come from NumPy's PCG64 on the CPU and CuPy's generator on a GPU, so
     the numbers differ from PyTorch's even for the same seed; their
-    distributions are the same.
+    distributions are the same, and the same seed gives the same numbers.
+    The state (``get_state``) is NumPy's bit-generator state, a dict, not
+    PyTorch's byte tensor.
     """
 
     def __init__(self, device="cpu"):
@@ -317,13 +364,14 @@ class Generator:
         seed = int(seed)
         self._initial_seed = seed
         if self.device.type == "cuda":
-            with cupy.cuda.Device(self.device.index):
+            with device_context(self.device):
                 self.engine = cupy.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
         else:
             self.engine = numpy.random.Generator(numpy.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
         return self
 
     def seed(self) -> int:
+        """Reseed from the operating system's entropy; returns the new seed."""
         seed = int(numpy.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
         self.manual_seed(seed)
         return seed
@@ -332,11 +380,47 @@ class Generator:
         return self._initial_seed
 
     def get_state(self):
+        if self.device.type == "cuda":
+            raise RuntimeError("minitorch cannot save the state of a CUDA generator; reseed it with manual_seed")
         return self.engine.bit_generator.state
 
     def set_state(self, state) -> "Generator":
+        if self.device.type == "cuda":
+            raise RuntimeError("minitorch cannot restore the state of a CUDA generator; reseed it with manual_seed")
         self.engine.bit_generator.state = state
         return self
+
+    # -- draws: arrays on this generator's device ------------------------------------------
+
+    def _floats(self, method: str, shape, numpy_dtype):
+        """Floats from ``engine.<method>``; the engines draw float32 and float64, so half goes through float."""
+        numpy_dtype = numpy.dtype(numpy_dtype)
+        draw_dtype = numpy.float32 if numpy_dtype == numpy.float16 else numpy_dtype
+        with device_context(self.device):
+            return getattr(self.engine, method)(shape, dtype=draw_dtype).astype(numpy_dtype, copy=False)
+
+    def random(self, shape, numpy_dtype=numpy.float64):
+        """Uniform on [0, 1)."""
+        draws = self._floats("random", shape, numpy_dtype)
+        if draws.dtype == numpy.float16:  # float32 draws just below 1 round up to 1 in half
+            with device_context(self.device):
+                draws = module_for(self.device).minimum(draws, numpy.float16(1 - 2 ** -11))
+        return draws
+
+    def standard_normal(self, shape, numpy_dtype=numpy.float64):
+        return self._floats("standard_normal", shape, numpy_dtype)
+
+    def integers(self, low: int, high: int, shape):
+        """int64 values uniform on [low, high)."""
+        with device_context(self.device):
+            return self.engine.integers(low, high, size=shape, dtype=numpy.int64)
+
+    def permutation(self, n: int):
+        """0 .. n-1 in random order (int64)."""
+        with device_context(self.device):
+            if self.device.type == "cuda":  # CuPy's generator has no permutation: sort random keys
+                return self.engine.random(n).argsort()
+            return self.engine.permutation(n)
 
 
 _default_generators: dict = {}

@@ -16,7 +16,7 @@ import numbers
 import numpy
 
 from minitorch import backend
-from minitorch.autograd import grad_mode
+from minitorch.autograd import engine, grad_mode, views
 from minitorch.autograd.function import VersionCounter
 
 
@@ -41,10 +41,11 @@ class Tensor:
     """A multi-dimensional array with define-by-run autograd (``torch.Tensor``)."""
 
     # Defaults shared by all tensors until one sets its own (keeps creating a tensor cheap).
-    grad_fn = None
+    _grad_fn = None
     _output_nr = 0
     _grad = None
     _base = None
+    _view_info = None   # on a view: how to make it again from _base (autograd/views.py)
     _grad_accumulator = None
     _hooks = ()
     _post_accumulate_hooks = ()
@@ -71,7 +72,7 @@ class Tensor:
         tensor._data = data
         tensor._requires_grad = requires_grad
         if grad_fn is not None:
-            tensor.grad_fn = grad_fn
+            tensor._grad_fn = grad_fn
             tensor._output_nr = output_nr
         tensor._version = VersionCounter()
         return tensor
@@ -139,7 +140,11 @@ class Tensor:
         return int(self._data.nbytes)
 
     def stride(self, dim=None):
-        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if self._data.size == 0:  # NumPy gives empty arrays zero strides, PyTorch row-major ones
+            strides = tuple(int(numpy.prod([max(n, 1) for n in self._data.shape[i + 1:]]))
+                            for i in range(self._data.ndim))
+        else:
+            strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
 
     def is_contiguous(self) -> bool:
@@ -169,6 +174,8 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if self._view_info is not None:
+            return views.view_requires_grad(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -186,12 +193,19 @@ class Tensor:
         return self
 
     @property
+    def grad_fn(self):
+        """The node of the op that made this tensor (None for a leaf)."""
+        if self._view_info is not None and self._view_info.version != self._version.value:
+            views.refresh_view(self)  # modified in place through its base or another view
+        return self._grad_fn
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
     @property
     def grad(self):
-        if self.grad_fn is not None and not self._retains_grad and self._requires_grad:
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
             import warnings
             warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                           "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
@@ -218,10 +232,9 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """This tensor's memory, detached from the graph; assigning replaces the memory."""
-        result = Tensor._wrap(self._data)
-        result._version = self._version
-        return result
+        """This tensor's memory, detached from the graph, with a version counter of its own: changes
+        made through ``.data`` are invisible to autograd. Assigning replaces the memory."""
+        return Tensor._wrap(self._data)
 
     @data.setter
     def data(self, value: "Tensor"):
@@ -239,9 +252,15 @@ class Tensor:
     def _version_number(self) -> int:
         return self._version.value
 
+    def _is_view(self) -> bool:
+        return self._base is not None
+
     def _gradient_edge(self):
-        from minitorch.autograd.engine import gradient_edge
-        return gradient_edge(self)
+        """(node, output_nr): where a gradient for this tensor goes in the graph."""
+        grad_fn = self.grad_fn
+        if grad_fn is not None:
+            return grad_fn, self._output_nr
+        return engine.gradient_edge(self)  # a leaf: its AccumulateGrad node
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Gradients of this tensor with respect to the leaves, added into their ``.grad``."""
@@ -250,56 +269,51 @@ class Tensor:
 
     def register_hook(self, hook):
         """``hook(grad)`` is called with this tensor's gradient; it may return a replacement."""
-        from minitorch.autograd.function import _RemovableHandle
-        if not self._requires_grad:
+        from minitorch.autograd.function import RemovableHandle
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn._add_pre_hook(self._output_nr, hook)
+            return self._grad_fn._add_pre_hook(self._output_nr, hook)
         if not self._hooks:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _RemovableHandle(self._hooks, hook)
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """``hook(tensor)`` runs after a gradient was accumulated into this leaf's ``.grad``."""
-        from minitorch.autograd.function import _RemovableHandle
+        from minitorch.autograd.function import RemovableHandle
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self._post_accumulate_hooks:
-            self._post_accumulate_hooks = []
-        self._post_accumulate_hooks.append(hook)
-        return _RemovableHandle(self._post_accumulate_hooks, hook)
+            self._post_accumulate_hooks = {}
+        return RemovableHandle(self._post_accumulate_hooks, hook)
 
     def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
+        """Keep this non-leaf tensor's gradient in ``.grad`` during backward (after its other hooks ran)."""
         import weakref
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None or self._retains_grad:
             return
         this = weakref.ref(self)
 
-        def keep_grad(grad):
+        def retain(grad):
             tensor = this()
             if tensor is not None:
-                if tensor._grad is None:
-                    tensor._grad = grad.detach().clone() if not grad.requires_grad else grad
-                else:
-                    tensor._grad = tensor._grad + grad
-        self.grad_fn._add_pre_hook(self._output_nr, keep_grad)
+                # clone() is recorded only under create_graph (the engine's grad mode)
+                tensor._grad = grad.clone() if tensor._grad is None else tensor._grad + grad
+        self._grad_fn._set_retain_grad_hook(self._output_nr, retain)
         self._retains_grad = True
 
     def detach(self) -> "Tensor":
-        """The same memory, cut from the graph."""
+        """The same memory (and version counter), cut from the graph."""
         result = Tensor._wrap(self._data)
         result._version = self._version
-        result._base = self if self._base is None else self._base
         return result
 
     def detach_(self) -> "Tensor":
-        if self._base is not None and self._base.requires_grad:
+        if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        self._grad_fn = None
         self._output_nr = 0
         self._requires_grad = False
         return self
@@ -310,38 +324,36 @@ class Tensor:
         """Make this tensor hold ``result``, as an in-place op does.
 
         The op was computed out of place; its values are written into this
-        tensor's memory (so views see them), the shared version counter is
-        bumped (so backward notices saved copies went stale), and this
-        tensor's ``grad_fn`` becomes the op's node.
+        tensor's memory (so views see them) and the shared version counter is
+        bumped (so backward notices saved copies went stale). When autograd
+        records, this tensor's history continues from the op's node; for a view,
+        its base's history changes too (``autograd/views.py``).
         """
-        recording = result.grad_fn is not None
-        if self._requires_grad and self.grad_fn is None and grad_mode.is_grad_enabled():
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        if result._data.shape != self._data.shape:
+        data = self._data
+        if result._data.shape != data.shape:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(result.shape)}")
-        if _category(result._data.dtype) > _category(self._data.dtype):
-            raise RuntimeError(f"result type {_type_name(result.dtype)} can't be cast to the desired output type "
-                               f"{_type_name(self.dtype)}")
-        if recording and self._base is not None:
-            raise RuntimeError("minitorch does not record in-place operations on views for autograd: "
-                               "apply the operation to the base tensor, or clone() the view first")
-        if result._data.dtype != self._data.dtype:
+        if result._data.dtype != data.dtype:
+            if _category(result._data.dtype) > _category(data.dtype):
+                raise RuntimeError(f"result type {_type_name(result.dtype)} can't be cast to the desired output "
+                                   f"type {_type_name(self.dtype)}")
             result = result.to(self.dtype)
-            recording = result.grad_fn is not None
+        if not data.flags.c_contiguous and any(stride == 0 and size > 1
+                                               for stride, size in zip(data.strides, data.shape)):
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+        recording = grad_mode.is_grad_enabled() and (result.requires_grad or self.requires_grad)
         if recording:
-            result.grad_fn._keep_original(self)
-        if result._data is not self._data:
-            self._data[...] = result._data
+            views.check_inplace_allowed(self)
+            if result._grad_fn is None:  # new values that depend on nothing (fill_, zero_, ...)
+                result = views.Overwrite.apply(self, result)
+            result._grad_fn._keep_original(self)
+        if result._data is not data:
+            data[...] = result._data
         self._version.bump()
         if recording:
-            self.grad_fn = result.grad_fn
-            self._output_nr = result._output_nr
-            self._requires_grad = True
-        elif self.grad_fn is not None and grad_mode.is_grad_enabled():
-            # Overwritten by values that do not depend on the graph: no gradient flows back through it.
-            self.grad_fn = None
-            self._requires_grad = False
+            result._grad_fn._output_written_into(result, self)
+            views.set_inplace_history(self, result)
         return self
 
     def add_(self, other, *, alpha=1):
@@ -413,11 +425,14 @@ class Tensor:
         source = conversion.to_device(src, self.device) if src.device != self.device else src
         if source._data.dtype != self._data.dtype:
             source = conversion.to_dtype(source, self.dtype)
-        return self._inplace(shape_ops.expand(source, *self._data.shape).clone()
-                             if source._data.shape != self._data.shape else conversion.clone(source))
+        return self._inplace(views.Overwrite.apply(self, source))
 
     def fill_(self, value):
-        value = value.item() if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            if value.dim() != 0:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                                   f"{value.dim()} dimensions.")
+            return self.copy_(value)
         return self._inplace(creation.full_like(self, value))
 
     def zero_(self):
@@ -481,14 +496,9 @@ class Tensor:
     def to(self, *args, **kwargs) -> "Tensor":
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; ``copy=True`` forces a copy."""
         dev, dtype, copy = _parse_to(args, kwargs)
-        result = self
-        if dev is not None and dev != self.device:
-            result = conversion.to_device(result, dev)
-        if dtype is not None and dtype.numpy_dtype != result._data.dtype:
-            result = conversion.to_dtype(result, dtype)
-        if copy and result is self:
-            result = conversion.clone(self)
-        return result
+        if not copy and (dev is None or dev == self.device) and (dtype is None or dtype.numpy_dtype == self._data.dtype):
+            return self  # nothing to convert: the same tensor
+        return conversion.to_copy(self, dev, dtype)
 
     def type(self, dtype=None):
         if dtype is None:
@@ -535,7 +545,7 @@ class Tensor:
         return conversion.clone(self)
 
     def contiguous(self, memory_format=None):
-        return self if self._data.flags.c_contiguous else conversion.clone(self)
+        return conversion.contiguous(self)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
@@ -875,6 +885,15 @@ class Tensor:
     def bitwise_not(self):
         return elementwise.bitwise_not(self)
 
+    def bitwise_and(self, other):
+        return elementwise.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return elementwise.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return elementwise.bitwise_xor(self, other)
+
     def floor(self):
         return elementwise.floor(self)
 
@@ -976,12 +995,15 @@ class Tensor:
         return shape_ops.transpose(self, dim0, dim1)
 
     swapaxes = transpose
+    swapdims = transpose
 
     def t(self):
         return shape_ops.t(self)
 
     def movedim(self, source, destination):
         return shape_ops.movedim(self, source, destination)
+
+    moveaxis = movedim
 
     def squeeze(self, dim=None):
         return shape_ops.squeeze(self, dim)
@@ -1048,6 +1070,12 @@ class Tensor:
     def nonzero(self, *, as_tuple=False):
         return indexing.nonzero(self, as_tuple=as_tuple)
 
+    def index_put(self, indices, values, accumulate=False):
+        return indexing.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return self._inplace(indexing.index_put(self, indices, values, accumulate))
+
     # -- linear algebra (ops/linalg.py) -----------------------------------------------------
 
     def matmul(self, other):
@@ -1066,7 +1094,7 @@ class Tensor:
         return linalg.dot(self, other)
 
 
-_TENSOR_STATE = {"_data", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_version", "_base",
+_TENSOR_STATE = {"_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_version", "_base", "_view_info",
                  "_grad_accumulator", "_hooks", "_post_accumulate_hooks", "_retains_grad"}
 
 

@@ -37,7 +37,7 @@ def to_numpy(value):
     if isinstance(value, minitorch.Tensor):
         return np.array(value.detach().cpu().numpy())
     if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy().copy()
+        return value.detach().cpu().numpy(force=True).copy()  # force: torch's ZeroTensor gradients
     return np.asarray(value)
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from minitorch import backend
 from minitorch.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
-from minitorch.autograd.function import Function
+from minitorch.autograd.function import Function, once_differentiable
 from minitorch.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                                           no_grad, set_grad_enabled)
 from minitorch.autograd import engine
 from minitorch.autograd.gradcheck import gradcheck, gradgradcheck
 
-__all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+__all__ = ["Function", "once_differentiable", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly",
            "is_anomaly_enabled", "gradcheck", "gradgradcheck"]
 
@@ -68,8 +68,12 @@ def _accumulate_into(outputs, grads, retain_graph, create_graph, inputs):
     for tensor, grad in zip(inputs, results):
         if grad is None:
             continue
-        grad = grad if create_graph else grad.detach()
-        tensor._grad = grad.clone() if tensor._grad is None else tensor._grad + grad
+        if tensor.grad_fn is None:
+            node, _ = engine.gradient_edge(tensor)
+            node.accumulate(grad, create_graph)  # as a full backward would: post-accumulate hooks run too
+        else:
+            grad = grad if create_graph else grad.detach()
+            tensor._grad = grad.clone() if tensor._grad is None else tensor._grad + grad
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,

@@ -16,38 +16,46 @@ from __future__ import annotations
 import heapq
 import weakref
 
+from minitorch import backend
 from minitorch.autograd import anomaly_mode, grad_mode
-from minitorch.autograd.function import Function, SavedTensor  # noqa: F401  (SavedTensor: for readers)
+from minitorch.autograd.function import _NO_HOOKS, Function, _tensor_class
 
 
 class AccumulateGrad(Function):
     """The node at a leaf: adds the incoming gradient into ``leaf.grad``."""
 
+    _sequence_nr = float("inf")  # PyTorch runs AccumulateGrad as soon as it is ready
+
     def __init__(self, leaf):
-        super().__init__()
         self.variable = leaf
-        self._sequence_nr = float("inf")  # PyTorch runs AccumulateGrad as soon as it is ready
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
 
+    @property
+    def _pre_hooks(self):
+        """The leaf's own hooks (``leaf.register_hook``) are this node's tensor hooks."""
+        hooks = self.variable._hooks
+        return {0: hooks} if hooks else _NO_HOOKS
+
     def accumulate(self, grad, create_graph: bool):
         leaf = self.variable
         if leaf._grad is None:
-            # A fresh tensor of its own: the same array may have gone to several leaves (x + y).
-            leaf._grad = grad if create_graph else grad.detach().clone()
+            # A tensor of its own: the same gradient may have gone to several leaves (x + y).
+            leaf._grad = grad.clone() if create_graph else grad.detach().clone()
         elif create_graph or grad_mode.is_grad_enabled() and leaf._grad.requires_grad:
             leaf._grad = leaf._grad + grad
         else:
             leaf._grad._data += grad._data
-        for hook in leaf._post_accumulate_hooks:
+        for hook in list(leaf._post_accumulate_hooks.values()) if leaf._post_accumulate_hooks else ():
             hook(leaf)
 
 
 def gradient_edge(tensor):
     """(node, output_nr): where a gradient for ``tensor`` goes in the graph."""
-    if tensor.grad_fn is not None:
-        return tensor.grad_fn, tensor._output_nr
+    grad_fn = tensor.grad_fn
+    if grad_fn is not None:
+        return grad_fn, tensor._output_nr
     accumulator = tensor._grad_accumulator() if tensor._grad_accumulator is not None else None
     if accumulator is None:  # the tensor keeps its accumulator weakly; the graph keeps it alive
         accumulator = AccumulateGrad(tensor)
@@ -58,10 +66,8 @@ def gradient_edge(tensor):
 def _count_dependencies(roots):
     """For every node reachable from ``roots``: how many edges point at it."""
     dependencies = {}
-    seen = set()
-    stack = [node for node in roots if node is not None]
-    for node in stack:
-        seen.add(node)
+    seen = {node for node in roots if node is not None}
+    stack = list(seen)  # each root once, though two roots may be outputs of one node (unbind)
     while stack:
         node = stack.pop()
         for next_node, _ in node.next_functions:
@@ -75,10 +81,11 @@ def _count_dependencies(roots):
 
 
 def _nodes_leading_to(targets, roots, nodes):
-    """The nodes from which some target is reachable: the only ones ``grad()`` has to run."""
+    """The nodes from which some target is reachable below them: the only ones ``grad()`` has to run.
+    (A target itself only has its gradient captured, unless another target lies below it.)"""
     children_of = {node: [n for n, _ in node.next_functions if n is not None] for node in nodes}
-    needed = set(targets)
-    # Reverse topological order: a node is needed if any of its children is.
+    needed = set()
+    # Reverse topological order: a node is needed if any of its children is a target or needed.
     order = []
     visited = set()
     for root in roots:
@@ -96,7 +103,7 @@ def _nodes_leading_to(targets, roots, nodes):
                 visited.add(child)
                 stack.append((child, iter(children_of[child])))
     for node in order:  # children come before parents in this order
-        if node not in needed and any(child in needed for child in children_of[node]):
+        if any(child in needed or child in targets for child in children_of[node]):
             needed.add(node)
     return needed
 
@@ -116,7 +123,6 @@ def _fit_to_input(grad, metadata, node, index):
 
 
 def _dtype(numpy_dtype):
-    from minitorch import backend
     return backend.from_numpy_dtype(numpy_dtype)
 
 
@@ -143,46 +149,57 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
     buffers = {}  # node -> list of gradients for its outputs, summed as they arrive
     ready = []
     for (node, output_nr), grad in zip(root_edges, grad_roots):
-        slots = buffers.setdefault(node, [None] * _output_count(node))
-        slots[output_nr] = grad if slots[output_nr] is None else slots[output_nr] + grad
+        _add_gradient(buffers, node, output_nr, grad)
     for node in buffers:
         if dependencies.get(node, 0) == 0:
             heapq.heappush(ready, (-node._sequence_nr, id(node), node))
 
-    with grad_mode.set_grad_enabled(create_graph):
+    grad_was_enabled = grad_mode.is_grad_enabled()
+    grad_mode._set_enabled(create_graph)  # backward records a graph only for create_graph
+    try:
         while ready:
-            _, _, node = heapq.heappop(ready)
-            grad_outputs = _call_tensor_hooks(node, buffers.pop(node))
+            node = heapq.heappop(ready)[2]
+            grad_outputs = buffers.pop(node)
+            runs = needed is None or node in needed
+            has_hooks = node._pre_hooks or node._retain_grad_hooks
+            # As in PyTorch, a gradient captured for grad() has been through the tensor's hooks
+            # only when its node does not run (the node runs them itself, after the capture).
+            if has_hooks and not runs:
+                grad_outputs = _call_tensor_hooks(node, grad_outputs)
             if captured is not None:
                 for output_nr, grad in enumerate(grad_outputs):
                     if (node, output_nr) in captured:
                         captured[(node, output_nr)] = grad
-            if needed is not None and node not in needed:
+            if not runs:
                 continue
+            if has_hooks:
+                grad_outputs = _call_tensor_hooks(node, grad_outputs)
             grad_inputs = _run_node(node, grad_outputs, create_graph, accumulate)
-            if not retain_graph:
+            if not retain_graph and node._saved:
                 node._release_saved()
             for (next_node, output_nr), grad in zip(node.next_functions, grad_inputs):
                 if next_node is None:
                     continue
                 if grad is not None:
-                    slots = buffers.setdefault(next_node, [None] * _output_count(next_node))
-                    slots[output_nr] = grad if slots[output_nr] is None else slots[output_nr] + grad
-                dependencies[next_node] -= 1
-                if dependencies[next_node] == 0:
+                    _add_gradient(buffers, next_node, output_nr, grad)
+                remaining = dependencies[next_node] - 1
+                dependencies[next_node] = remaining
+                if remaining == 0:
                     if next_node in buffers:
                         heapq.heappush(ready, (-next_node._sequence_nr, id(next_node), next_node))
                     else:
                         _skip_subgraph(next_node, dependencies, buffers, ready)
+    finally:
+        grad_mode._set_enabled(grad_was_enabled)
 
     if inputs is None:
         return None
     results = []
-    for tensor, edge in zip(inputs, input_edges):
+    for index, edge in enumerate(input_edges):
         grad = captured[edge]
         if grad is None and not allow_unused:
-            raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                               "Set allow_unused=True if this is the desired behavior.")
+            raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have been used in the "
+                               "graph. Set allow_unused=True if this is the desired behavior.")
         results.append(grad)
     return results
 
@@ -203,66 +220,98 @@ def _skip_subgraph(node, dependencies, buffers, ready):
                     stack.append(next_node)
 
 
-def _output_count(node):
-    return len(node._output_metadata) if node._output_metadata else 1
+def _add_gradient(buffers, node, output_nr, grad):
+    """Sum ``grad`` into the gradient that output ``output_nr`` of ``node`` has received so far."""
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * (len(node._output_metadata) or 1)
+    previous = slots[output_nr]
+    slots[output_nr] = grad if previous is None else previous + grad
 
 
 def _call_tensor_hooks(node, grad_outputs):
-    """Hooks registered with ``tensor.register_hook`` (and ``retain_grad``) see a gradient first."""
+    """Hooks registered with ``tensor.register_hook`` see a gradient first, in the order they were
+    registered; then ``retain_grad()`` keeps what they made of it."""
     for output_nr, grad in enumerate(grad_outputs):
         if grad is None:
             continue
-        hooks = node.variable._hooks if isinstance(node, AccumulateGrad) else node._pre_hooks.get(output_nr, ())
-        for hook in list(hooks):
+        for hook in list(node._pre_hooks.get(output_nr, _NO_HOOKS).values()):
             new_grad = hook(grad)
             if new_grad is not None:
                 grad = new_grad
         grad_outputs[output_nr] = grad
+        retain = node._retain_grad_hooks.get(output_nr)
+        if retain is not None:
+            retain(grad)
     return grad_outputs
 
 
 def _run_node(node, grad_outputs, create_graph, accumulate):
     """Call one node's backward; fit each gradient to its input; anomaly checks."""
-    if isinstance(node, AccumulateGrad):
+    if type(node) is AccumulateGrad:
         if accumulate and grad_outputs[0] is not None:
             node.accumulate(grad_outputs[0], create_graph)
         return ()
-    for hook in node._pre_hooks.get(None, ()):
-        new_grads = hook(tuple(grad_outputs))
-        if new_grads is not None:
-            grad_outputs = list(new_grads)
-    if node.materialize_grads:
-        grad_outputs = [grad if grad is not None else _zeros_like_output(node, index)
+    if node._pre_hooks:
+        for hook in list(node._pre_hooks.get(None, _NO_HOOKS).values()):
+            new_grads = hook(tuple(grad_outputs))
+            if new_grads is not None:
+                grad_outputs = list(new_grads)
+    if len(grad_outputs) > 1 and node.materialize_grads and any(grad is None for grad in grad_outputs):
+        present = next(grad for grad in grad_outputs if grad is not None)
+        grad_outputs = [grad if grad is not None else _zeros_like_output(node, index, present)
                         for index, grad in enumerate(grad_outputs)]
-    grad_inputs = node.backward(node, *grad_outputs)
-    if not isinstance(grad_inputs, tuple):
-        grad_inputs = (grad_inputs,)
-    expected = len(node.next_functions)
-    if len(grad_inputs) > expected and all(grad is None for grad in grad_inputs[expected:]):
-        grad_inputs = grad_inputs[:expected]
-    if len(grad_inputs) != expected:
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(node.next_functions)}, got {len(grad_inputs)})")
-    grad_inputs = [None if grad is None or edge[0] is None
-                   else _fit_to_input(_as_tensor(grad, node, index), node._input_metadata[index], node, index)
-                   for index, (grad, edge) in enumerate(zip(grad_inputs, node.next_functions))]
-    for hook in node._hooks:
-        new_grads = hook(tuple(grad_inputs), tuple(grad_outputs))
-        if new_grads is not None:
-            grad_inputs = list(new_grads)
-    if anomaly_mode.is_anomaly_enabled():
+    grad_inputs = _one_per_edge(node, node.backward(node, *grad_outputs))
+    if node._hooks:
+        for hook in list(node._hooks.values()):
+            new_grads = hook(tuple(grad_inputs), tuple(grad_outputs))
+            if new_grads is not None:
+                if len(new_grads) != len(grad_inputs):
+                    raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number "
+                                       f"of values (got {len(new_grads)}, but expected {len(grad_inputs)})")
+                grad_inputs = list(new_grads)
+    if anomaly_mode._enabled and anomaly_mode._check_nan:
         anomaly_mode.check_for_nan(node, grad_inputs)
     return grad_inputs
 
 
-def _as_tensor(grad, node, index):
-    from minitorch.tensor import Tensor
-    if isinstance(grad, Tensor):
-        return grad
-    raise TypeError(f"{node.name()}.backward returned {type(grad).__name__} at index {index}; expected a Tensor or None")
+def _one_per_edge(node, grad_inputs):
+    """What ``backward`` returned (a gradient or None per forward argument), checked, as one
+    gradient per edge in ``next_functions``, summed to its input's shape and cast to its dtype."""
+    if type(grad_inputs) is not tuple:
+        grad_inputs = tuple(grad_inputs) if isinstance(grad_inputs, list) else (grad_inputs,)
+    expected = len(node.needs_input_grad)
+    if len(grad_inputs) != expected:
+        if len(grad_inputs) > expected and all(grad is None for grad in grad_inputs[expected:]):
+            grad_inputs = grad_inputs[:expected]
+        else:
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients (expected "
+                               f"{expected}, got {len(grad_inputs)})")
+    positions = node._tensor_positions
+    if positions is not None:
+        for position, grad in enumerate(grad_inputs):
+            if grad is not None and position not in positions:
+                raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
+                                   f"{position + 1}, but the corresponding forward input was not a Variable")
+        grad_inputs = [grad_inputs[position] for position in positions]
+    Tensor = _tensor_class()
+    fitted = []
+    for index, (grad, (next_node, _), metadata) in enumerate(zip(grad_inputs, node.next_functions,
+                                                                  node._input_metadata)):
+        if grad is None or next_node is None:
+            fitted.append(None)
+            continue
+        if not isinstance(grad, Tensor):
+            raise TypeError(f"{node.name()}.backward returned {type(grad).__name__} at index {index}; expected a "
+                            "Tensor or None")
+        data = grad._data
+        if data.shape != metadata[0] or data.dtype != metadata[1]:
+            grad = _fit_to_input(grad, metadata, node, index)
+        fitted.append(grad)
+    return fitted
 
 
-def _zeros_like_output(node, index):
-    from minitorch.tensor import Tensor
+def _zeros_like_output(node, index, like):
+    """A zero gradient for an output that received none (``materialize_grads``)."""
     shape, numpy_dtype = node._output_metadata[index]
-    return Tensor._wrap(node._xp.zeros(shape, dtype=numpy_dtype))
+    return _tensor_class()._wrap(backend.array_module(like._data).zeros(shape, dtype=numpy_dtype))

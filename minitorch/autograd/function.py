@@ -20,9 +20,13 @@ input requires grad, makes the ``ctx`` the results' ``grad_fn``: the node that
 the engine (``engine.py``) later calls. ``backward`` is written with Tensor
 ops, so it is itself differentiable and ``create_graph=True`` gives
 higher-order gradients.
+
+``apply`` is the per-op overhead of the whole library, so it does as little as
+it can: with grad mode off or no input requiring grad it only wraps arrays.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import traceback
 
@@ -32,6 +36,7 @@ from minitorch import backend
 from minitorch.autograd import anomaly_mode, grad_mode
 
 _sequence_numbers = itertools.count()
+_NO_HOOKS = {}  # the shared, never mutated, empty hook table of nodes that have none
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -39,39 +44,21 @@ _FREED_MESSAGE = (
     "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
     "or if you need to access saved tensors after calling backward.")
 
+# minitorch.tensor imports this module, so Tensor is looked up once, on the first apply.
+_Tensor = None
 
-class SavedTensor:
-    """A tensor kept for backward, with the version it had, so in-place changes are caught."""
 
-    __slots__ = ("data", "version_counter", "saved_version", "leaf", "grad_fn", "output_nr", "requires_grad")
-
-    def __init__(self, data, version_counter, leaf=None, grad_fn=None, output_nr=0, requires_grad=False):
-        self.data = data
-        self.version_counter = version_counter
-        self.saved_version = version_counter.value
-        self.leaf = leaf              # a leaf is kept itself, so gradients reach its .grad
-        self.grad_fn = grad_fn        # a non-leaf is kept as (data, grad_fn): the graph as it was when saved
-        self.output_nr = output_nr
-        self.requires_grad = requires_grad
-
-    def unpack(self, node):
+def _tensor_class():
+    global _Tensor
+    if _Tensor is None:
         from minitorch.tensor import Tensor
-        if self.version_counter.value != self.saved_version:
-            name = node.name() if node is not None else "a custom Function"
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [{backend.from_numpy_dtype(self.data.dtype)} {list(self.data.shape)}] is at version "
-                f"{self.version_counter.value}; expected version {self.saved_version} instead. The tensor was "
-                f"saved by {name}.")
-        if self.leaf is not None:
-            return self.leaf
-        tensor = Tensor._wrap(self.data, self.requires_grad, self.grad_fn, self.output_nr)
-        tensor._version = self.version_counter
-        return tensor
+        _Tensor = Tensor
+    return _Tensor
 
 
 class VersionCounter:
-    """How many in-place changes a tensor's memory has had; shared by a tensor and its views."""
+    """How many in-place changes a tensor's memory has had; shared by a tensor and its views.
+    (``tensor._version_number`` is its value: PyTorch's ``tensor._version``.)"""
 
     __slots__ = ("value",)
 
@@ -82,31 +69,78 @@ class VersionCounter:
         self.value += 1
 
 
+class SavedTensor:
+    """A tensor kept for backward, with the version it had, so in-place changes are caught.
+
+    A saved output does not keep its node (the node keeps it: that would be a
+    reference cycle); ``unpack`` is given the node.
+    """
+
+    __slots__ = ("data", "version_counter", "saved_version", "leaf", "grad_fn", "output_nr", "requires_grad",
+                 "is_output")
+
+    def __init__(self, data, version_counter, leaf=None, grad_fn=None, output_nr=0, requires_grad=False,
+                 is_output=False):
+        self.data = data
+        self.version_counter = version_counter
+        self.saved_version = version_counter.value
+        self.leaf = leaf              # a leaf is kept itself, so gradients reach its .grad
+        self.grad_fn = grad_fn        # a non-leaf is kept as (data, grad_fn): the graph as it was when saved
+        self.output_nr = output_nr
+        self.requires_grad = requires_grad
+        self.is_output = is_output    # an output of the node that saved it: grad_fn is that node
+
+    def unpack(self, node):
+        if self.version_counter.value != self.saved_version:
+            name = node.name() if node is not None else "a custom Function"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{backend.from_numpy_dtype(self.data.dtype)} {list(self.data.shape)}] is at version "
+                f"{self.version_counter.value}; expected version {self.saved_version} instead. The tensor was "
+                f"saved by {name}.")
+        if self.leaf is not None:
+            return self.leaf
+        grad_fn = node if self.is_output else self.grad_fn
+        tensor = (_Tensor or _tensor_class())._wrap(self.data, self.requires_grad, grad_fn, self.output_nr)
+        tensor._version = self.version_counter
+        return tensor
+
+
 class Function:
     """Base class of differentiable ops (``torch.autograd.Function``); an instance is one graph node.
 
     Subclasses define ``forward(ctx, *args)`` on arrays and ``backward(ctx, *grad_outputs)``
-    on Tensors. Class attribute ``is_view = True`` marks ops whose output may
-    share memory with their first input (its version counter is then shared too).
+    on Tensors (or, as in PyTorch, ``forward(*args)`` plus ``setup_context(ctx, inputs, output)``).
+    Class attribute ``is_view = True`` marks ops whose output may share memory
+    with their first input: such an output becomes a view of it (shared version
+    counter, ``_base``, and a record of how to make the view again, which
+    in-place ops on views need; see ``views.py``).
     """
 
     is_view = False
+    _uses_setup_context = False
 
-    def __init__(self):
-        self.next_functions = ()
-        self.needs_input_grad = ()
-        self.materialize_grads = True
-        self._saved = ()
-        self._saved_freed = False
-        self._to_save = None
-        self._non_differentiable = ()
-        self._dirty = ()
-        self._input_metadata = ()    # (shape, dtype) of each input a gradient goes to
-        self._output_metadata = ()   # (shape, dtype, device) of each output, to make zero gradients
-        self._pre_hooks = {}         # output_nr -> [hook(grad) -> grad or None]: tensor hooks
-        self._hooks = []             # hook(grad_inputs, grad_outputs): after the node ran
-        self._sequence_nr = 0
-        self._forward_trace = None   # the forward call's stack, in anomaly mode
+    # A node's state, as class-level defaults: creating a ctx costs nothing until an op records.
+    next_functions = ()          # (node, output_nr) of each input: where its gradient goes
+    needs_input_grad = ()
+    materialize_grads = True
+    _saved = ()
+    _saved_freed = False
+    _to_save = None
+    _non_differentiable = ()
+    _dirty = ()
+    _input_metadata = ()         # (shape, dtype) of each tensor input a gradient goes to, else None
+    _tensor_positions = None     # which arguments are tensors, when not all are
+    _output_metadata = ()        # (shape, dtype) of each output, to make zero gradients
+    _pre_hooks = _NO_HOOKS       # output_nr -> {handle id: hook(grad)}: tensor hooks; None -> node prehooks
+    _retain_grad_hooks = _NO_HOOKS  # output_nr -> hook: retain_grad(), run after the tensor hooks
+    _hooks = _NO_HOOKS           # {handle id: hook(grad_inputs, grad_outputs)}: after the node ran
+    _sequence_nr = 0
+    _forward_trace = None        # the forward call's stack, in anomaly mode
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._uses_setup_context = "setup_context" in vars(cls) or cls._uses_setup_context
 
     # -- the ctx API used inside forward/backward -------------------------------------------
 
@@ -118,15 +152,15 @@ class Function:
     def saved_tensors(self):
         if self._saved_freed:
             raise RuntimeError(_FREED_MESSAGE)
-        return tuple(saved if saved is None or not isinstance(saved, SavedTensor) else saved.unpack(self)
-                     for saved in self._saved)
+        return tuple([saved.unpack(self) if type(saved) is SavedTensor else saved for saved in self._saved])
 
     def mark_non_differentiable(self, *arrays):
         """Outputs (given as the arrays forward returns) that never carry a gradient, such as indices."""
         self._non_differentiable = arrays
 
     def mark_dirty(self, *arrays):
-        """Inputs forward modified in place (accepted for PyTorch compatibility; apply checks leaves)."""
+        """Inputs that forward modified in place and returns: the input tensor itself is then the
+        output, its version is bumped and its history continues through this node."""
         self._dirty = arrays
 
     def set_materialize_grads(self, value: bool):
@@ -139,17 +173,23 @@ class Function:
 
     def register_hook(self, hook):
         """``hook(grad_inputs, grad_outputs)``, called after this node's backward; may return new grad_inputs."""
-        self._hooks.append(hook)
-        return _RemovableHandle(self._hooks, hook)
+        if self._hooks is _NO_HOOKS:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
 
     def register_prehook(self, hook):
         """``hook(grad_outputs)``, called before this node's backward; may return new grad_outputs."""
         return self._add_pre_hook(None, hook)
 
     def _add_pre_hook(self, output_nr, hook):
-        hooks = self._pre_hooks.setdefault(output_nr, [])
-        hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        if self._pre_hooks is _NO_HOOKS:
+            self._pre_hooks = {}
+        return RemovableHandle(self._pre_hooks.setdefault(output_nr, {}), hook)
+
+    def _set_retain_grad_hook(self, output_nr, hook):
+        if self._retain_grad_hooks is _NO_HOOKS:
+            self._retain_grad_hooks = {}
+        self._retain_grad_hooks[output_nr] = hook
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -157,6 +197,10 @@ class Function:
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -167,59 +211,85 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        from minitorch.tensor import Tensor
-
+        Tensor = _Tensor or _tensor_class()
         ctx = cls()
         arrays = []
-        device = None
         requires_grad = False
+        all_numpy = True
         for arg in args:
             if isinstance(arg, Tensor):
-                arrays.append(arg._data)
-                requires_grad = requires_grad or arg.requires_grad
-                arg_device = arg.device
-                if device is None:
-                    device = arg_device
-                elif arg_device != device:
-                    raise RuntimeError(
-                        "Expected all tensors to be on the same device, but found at least two devices, "
-                        f"{device} and {arg_device}!")
+                data = arg._data
+                arrays.append(data)
+                if type(data) is not numpy.ndarray:
+                    all_numpy = False
+                # (a view's requires_grad can change when its base is modified in place: ask it)
+                if not requires_grad and (arg._requires_grad or arg._view_info is not None and arg.requires_grad):
+                    requires_grad = True
             else:
                 arrays.append(arg)
-        outputs = cls.forward(ctx, *arrays)
-        single = not isinstance(outputs, tuple)
-        if single:
-            outputs = (outputs,)
+        if not all_numpy:
+            _check_same_device(args, Tensor)
         record = requires_grad and grad_mode.is_grad_enabled()
-        results = tuple(ctx._wrap_output(args, arrays, index, output, record)
+        if record:
+            ctx._link_inputs(args, Tensor)
+        if cls._uses_setup_context:
+            outputs = cls.forward(*arrays)
+            cls.setup_context(ctx, tuple(arrays), outputs)
+        else:
+            outputs = cls.forward(ctx, *arrays)
+        if type(outputs) is not tuple:
+            if type(outputs) is numpy.ndarray and not (cls.is_view or ctx._dirty or ctx._non_differentiable):
+                # the common case, inlined: one plain array out
+                differentiable = record and outputs.dtype.kind == "f"
+                result = Tensor._wrap(outputs, differentiable, ctx if differentiable else None)
+            else:
+                result = ctx._wrap_output(args, outputs, 0, 1, record, Tensor)
+            if record:
+                ctx._link_outputs(args, arrays, (result,))
+            return result
+        results = tuple(ctx._wrap_output(args, output, index, len(outputs), record, Tensor)
                         for index, output in enumerate(outputs))
         if record:
-            ctx._link(args, results)
-        return results[0] if single else results
+            ctx._link_outputs(args, arrays, results)
+        return results
 
-    def _wrap_output(self, args, arrays, index, output, record):
-        from minitorch.tensor import Tensor
+    def _wrap_output(self, args, output, index, count, record, Tensor):
         if type(output) is not numpy.ndarray:
             output = backend.ensure_array(output)  # NumPy reductions return scalars, not 0-d arrays
+        if self._dirty and any(output is array for array in self._dirty):
+            return self._dirty_input(args, output, Tensor)
         differentiable = (record and output.dtype.kind == "f"
-                          and not any(output is array for array in self._non_differentiable))
+                          and not (self._non_differentiable
+                                   and any(output is array for array in self._non_differentiable)))
         tensor = Tensor._wrap(output, differentiable, self if differentiable else None, index)
-        if self.is_view and index == 0 and isinstance(args[0], Tensor):
-            base = args[0]
-            if backend.array_module(output).may_share_memory(output, base._data):
-                tensor._version = base._version
-                tensor._base = base._base if base._base is not None else base
+        if self.is_view and isinstance(args[0], Tensor):
+            views.mark_view(tensor, args[0], type(self), args[1:], index, count)
         return tensor
 
-    def _link(self, args, results):
-        """Make this ctx the results' node: edges to the inputs' nodes, metadata, saved tensors."""
-        from minitorch.tensor import Tensor
-        self._sequence_nr = next(_sequence_numbers)
+    def _dirty_input(self, args, output, Tensor):
+        """An output that is an input modified in place (``mark_dirty``): that input tensor itself."""
+        for arg in args:
+            if isinstance(arg, Tensor) and arg._data is output:
+                arg._version.bump()
+                return arg
+        raise RuntimeError("mark_dirty was given an array that is not an input of forward")
+
+    def _link_inputs(self, args, Tensor):
+        """Edges to the tensor inputs' nodes (set before forward, so forward can read ``needs_input_grad``).
+
+        As in PyTorch, ``next_functions`` has an edge per tensor argument only; ``backward``
+        still returns a gradient (or None) per argument, and the engine picks the tensors' out.
+        """
         next_functions = []
         needs_input_grad = []
         input_metadata = []
-        for arg in args:
-            if isinstance(arg, Tensor) and arg.requires_grad:
+        positions = []
+        for position, arg in enumerate(args):
+            if not isinstance(arg, Tensor):
+                needs_input_grad.append(False)
+                continue
+            positions.append(position)
+            if arg.requires_grad:
                 next_functions.append(arg._gradient_edge())
                 needs_input_grad.append(True)
                 input_metadata.append((arg._data.shape, arg._data.dtype))
@@ -228,38 +298,61 @@ class Function:
                 needs_input_grad.append(False)
                 input_metadata.append(None)
         self.next_functions = tuple(next_functions)
-        self._xp = backend.array_module(results[0]._data)
         self.needs_input_grad = tuple(needs_input_grad)
         self._input_metadata = tuple(input_metadata)
-        self._output_metadata = tuple((r._data.shape, r._data.dtype) for r in results)
-        self._resolve_saved(args, [a._data if isinstance(a, Tensor) else a for a in args], results)
+        if len(positions) != len(args):
+            self._tensor_positions = tuple(positions)
+
+    def _link_outputs(self, args, arrays, results):
+        """Make this ctx the results' node: output metadata, saved tensors, in-place inputs."""
+        self._sequence_nr = next(_sequence_numbers)
+        self._output_metadata = tuple([(result._data.shape, result._data.dtype) for result in results])
+        if self._dirty:
+            self._rebase_dirty_inputs(args, results)
+        if self._to_save is not None:
+            self._resolve_saved(args, arrays, results)
         if anomaly_mode.is_anomaly_enabled():
             self._forward_trace = "".join(traceback.format_stack()[:-3])
 
+    def _rebase_dirty_inputs(self, args, results):
+        """Inputs forward modified in place now have this node as their history (as an in-place op)."""
+        for index, result in enumerate(results):
+            if not any(result is arg for arg in args):
+                continue
+            views.check_inplace_allowed(result, used="has been used")
+            views.set_inplace_history(result, result._wrap(result._data, True, self, index))
+
     def _resolve_saved(self, args, arrays, results):
         """Turn what forward saved (arrays) into SavedTensors pointing at the right graph nodes."""
-        from minitorch.tensor import Tensor
         to_save = self._to_save
-        if to_save is None:
-            return
         self._to_save = None
         saved = []
         for value in to_save:
             if value is None:
                 saved.append(None)
                 continue
-            if isinstance(value, Tensor):
+            if isinstance(value, _Tensor):
                 value = value._data
-            source = next((a for a, array in zip(args, arrays) if isinstance(a, Tensor) and array is value), None)
-            if source is None:
-                source = next((r for r in results if r._data is value), None)
+            source = None
+            for arg, array in zip(args, arrays):
+                if array is value and isinstance(arg, _Tensor):
+                    source = arg
+                    break
+            else:
+                for result in results:
+                    if result._data is value:
+                        source = result
+                        break
             if source is None:  # an intermediate array: a constant for backward
                 saved.append(SavedTensor(value, VersionCounter()))
-            elif source.grad_fn is None and source.requires_grad:
+            elif source._grad_fn is self:
+                saved.append(SavedTensor(value, source._version, output_nr=source._output_nr,
+                                         requires_grad=True, is_output=True))
+            elif source._grad_fn is None and source._requires_grad:
                 saved.append(SavedTensor(value, source._version, leaf=source))
             else:
-                saved.append(SavedTensor(value, source._version, grad_fn=source.grad_fn,
-                                         output_nr=source._output_nr, requires_grad=source.requires_grad))
+                saved.append(SavedTensor(value, source._version, grad_fn=source._grad_fn,
+                                         output_nr=source._output_nr, requires_grad=source._requires_grad))
         self._saved = tuple(saved)
 
     def _release_saved(self):
@@ -269,26 +362,74 @@ class Function:
             self._saved_freed = True
 
     def _keep_original(self, tensor):
-        """Before ``tensor`` is overwritten in place by this node's own result, keep a copy of the
-        values this node saved from it (PyTorch's ``original_self``)."""
-        copies = []
+        """``tensor`` is about to be overwritten by this node's own result (an in-place op): keep a
+        copy of what this node saved from it, as PyTorch keeps ``original_self``.
+
+        Only when ``tensor`` was saved once: in ``y.mul_(y)`` the second operand is the same
+        tensor, modified by the op, and backward raises, as in PyTorch.
+        """
+        aliases = [index for index, saved in enumerate(self._saved)
+                   if isinstance(saved, SavedTensor) and saved.data is tensor._data]
+        if len(aliases) != 1:
+            return
+        saved = list(self._saved)
+        original = saved[aliases[0]]
+        saved[aliases[0]] = SavedTensor(original.data.copy(), VersionCounter(), leaf=original.leaf,
+                                        grad_fn=original.grad_fn, output_nr=original.output_nr,
+                                        requires_grad=original.requires_grad, is_output=original.is_output)
+        self._saved = tuple(saved)
+
+    def _output_written_into(self, result, tensor):
+        """An in-place op's ``result`` now lives in ``tensor``: the output this node saved is
+        ``tensor``'s memory at its new version, so a later in-place change of it is caught."""
         for saved in self._saved:
-            if isinstance(saved, SavedTensor) and saved.data is tensor._data:
-                copy = SavedTensor(saved.data.copy(), VersionCounter(), leaf=saved.leaf, grad_fn=saved.grad_fn,
-                                   output_nr=saved.output_nr, requires_grad=saved.requires_grad)
-                copies.append(copy)
-            else:
-                copies.append(saved)
-        self._saved = tuple(copies)
+            if isinstance(saved, SavedTensor) and saved.data is result._data:
+                saved.data = tensor._data
+                saved.version_counter = tensor._version
+                saved.saved_version = tensor._version.value
 
 
-class _RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` takes the hook out again."""
+def _check_same_device(args, Tensor):
+    device = None
+    for arg in args:
+        if isinstance(arg, Tensor):
+            arg_device = arg.device
+            if device is None:
+                device = arg_device
+            elif arg_device != device:
+                raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                                   f"{device} and {arg_device}!")
 
-    def __init__(self, hooks: list, hook):
+
+def once_differentiable(backward):
+    """Decorates a custom ``backward`` that is not itself differentiable: it runs under ``no_grad``."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with grad_mode.no_grad():
+            return backward(ctx, *grad_outputs)
+    return wrapper
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes that registration out again."""
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks: dict, hook):
+        self.id = next(RemovableHandle._next_id)
         self._hooks = hooks
-        self._hook = hook
+        hooks[self.id] = hook
 
     def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
+
+# views.py builds on Function (CopySlices is one), so it is imported once Function exists.
+from minitorch.autograd import views  # noqa: E402

@@ -41,24 +41,38 @@ class _GradModeContext:
     def __call__(self, function):
         """Used as a decorator: run ``function`` (or a generator's every step) inside this mode."""
         if inspect.isgeneratorfunction(function):
-            @functools.wraps(function)
-            def generator_wrapper(*args, **kwargs):
-                generator = function(*args, **kwargs)
-                response = None
-                while True:
-                    with self.clone():
-                        try:
-                            request = generator.send(response)
-                        except StopIteration as stop:
-                            return stop.value
-                    response = yield request
-            return generator_wrapper
+            return self._wrap_generator(function)
 
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
             with self.clone():
                 return function(*args, **kwargs)
         return wrapper
+
+    def _wrap_generator(self, function):
+        """A generator runs in this mode while it runs; its caller, between steps, in its own."""
+        @functools.wraps(function)
+        def generator_wrapper(*args, **kwargs):
+            generator = function(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = generator.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            generator.close()
+                        raise
+                    except BaseException as error:  # thrown in by our caller: pass it on
+                        with self.clone():
+                            response = generator.throw(error)
+                    else:
+                        with self.clone():
+                            response = generator.send(request)
+            except StopIteration as stop:
+                return stop.value
+        return generator_wrapper
 
 
 class no_grad(_GradModeContext):
@@ -120,9 +134,9 @@ class inference_mode(_GradModeContext):
         return instance
 
     def _enter_mode(self):
-        if self.mode:
-            _set_enabled(False)
-            _state.inference = True
+        # inference_mode(False) turns it off again, and grad mode back on, as in PyTorch
+        _set_enabled(not self.mode)
+        _state.inference = self.mode
 
     def clone(self):
         return inference_mode(self.mode)

@@ -31,19 +31,21 @@ def _numerical_jacobians(func, inputs, differentiable, eps):
     jacobians = [[numpy.zeros((output.numel(), tensor.numel())) for output in outputs] for tensor in differentiable]
     # Not under no_grad: func may itself differentiate (gradgradcheck).
     for input_index, tensor in enumerate(differentiable):
-        flat = tensor._data.reshape(-1)  # a view: writing it perturbs the input in place
-        for element in range(flat.size):
-            original = flat[element].item()
-            flat[element] = original + eps
-            plus = [numpy.asarray(o.detach().cpu()).reshape(-1).astype(numpy.float64)
-                    for o in _outputs_of(func, inputs)]
-            flat[element] = original - eps
-            minus = [numpy.asarray(o.detach().cpu()).reshape(-1).astype(numpy.float64)
-                     for o in _outputs_of(func, inputs)]
-            flat[element] = original
+        data = tensor._data  # perturbed in place, element by element (whatever its strides)
+        for element, position in enumerate(numpy.ndindex(*data.shape)):
+            original = data[position].item()
+            data[position] = original + eps
+            plus = _flat_outputs(func, inputs)
+            data[position] = original - eps
+            minus = _flat_outputs(func, inputs)
+            data[position] = original
             for output_index in range(len(outputs)):
                 jacobians[input_index][output_index][:, element] = (plus[output_index] - minus[output_index]) / (2 * eps)
     return jacobians
+
+
+def _flat_outputs(func, inputs):
+    return [numpy.asarray(output.detach().cpu()).reshape(-1).astype(numpy.float64) for output in _outputs_of(func, inputs)]
 
 
 def _analytic_jacobians(func, inputs, differentiable):
