@@ -16,6 +16,7 @@ from minitorch.tensor import Size, Tensor
 from minitorch import autograd
 from minitorch.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from minitorch.autograd.grad_mode import is_inference_mode_enabled
+from minitorch.autograd.anomaly_mode import is_anomaly_enabled, set_detect_anomaly_state as set_anomaly_enabled
 from minitorch.creation import (
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial,
     normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros,

@@ -36,6 +36,17 @@ class Size(tuple):
         result = super().__getitem__(item)
         return Size(result) if isinstance(item, slice) else result
 
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, times):
+        return Size(tuple(self) * times)
+
+    __rmul__ = __mul__
+
 
 class Tensor:
     """A multi-dimensional array with define-by-run autograd (``torch.Tensor``)."""
@@ -168,6 +179,9 @@ class Tensor:
 
     @property
     def mT(self) -> "Tensor":
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                               f"{self._data.ndim}-D tensor.")
         return shape_ops.transpose(self, -2, -1)
 
     # -- autograd state ---------------------------------------------------------------------
@@ -447,10 +461,8 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         return self._inplace(creation.bernoulli(self, p, generator=generator))
 
-    def random_(self, low=0, high=None, *, generator=None):
-        if high is None:
-            low, high = 0, low
-        return self._inplace(creation.randint_like(self, low, high, generator=generator))
+    def random_(self, from_=None, to=None, *, generator=None):
+        return self._inplace(creation.random_like(self, from_, to, generator=generator))
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -574,7 +586,7 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, format_spec):
-        if self._data.ndim == 0 and format_spec:
+        if self._data.ndim == 0:
             return self.item().__format__(format_spec)
         return repr(self)
 
@@ -590,7 +602,7 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()).item())
 
     def __float__(self):

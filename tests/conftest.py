@@ -1,7 +1,6 @@
 """Test configuration: hypothesis profiles sized for CI (2 cores, a 15-minute budget)."""
 import os
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 

@@ -157,3 +157,39 @@ def check_double_backward_against_torch(minitorch_fn, torch_fn, *arrays, seed=0)
         else:
             assert a is not None, f"second derivative {index} is None, torch has one"
             assert_same(a, e, GRAD_TOLERANCES, f"second derivative {index}")
+
+
+MESSAGE_PREFIX = 40  # how many opening characters of PyTorch's error message must match
+
+
+def _run(program, lib, arrays_in):
+    try:
+        return program(lib, *[a.copy() if isinstance(a, np.ndarray) else a for a in arrays_in]), None
+    except Exception as error:  # noqa: BLE001  (the error is the result being compared)
+        return None, error
+
+
+def check_program(program, *inputs, message=True, tolerances=GRAD_TOLERANCES):
+    """``program(torch, *inputs)`` and ``program(minitorch, *inputs)`` give the same results or errors."""
+    expected, expected_error = _run(program, torch, inputs)
+    actual, actual_error = _run(program, minitorch, inputs)
+    if expected_error is not None:
+        assert actual_error is not None, f"torch raises {expected_error!r}, minitorch returns {actual!r}"
+        assert type(actual_error) is type(expected_error), f"torch raises {expected_error!r}, minitorch {actual_error!r}"
+        if message:
+            prefix = str(expected_error)[:MESSAGE_PREFIX]
+            assert str(actual_error).startswith(prefix), f"torch says {expected_error}, minitorch says {actual_error}"
+        return actual_error
+    if actual_error is not None:
+        raise actual_error
+    assert_same(actual, expected, tolerances)
+    return actual
+
+
+def leaf(lib, array, requires_grad=True):
+    return lib.tensor(array, requires_grad=requires_grad)
+
+
+def version(tensor):
+    """PyTorch's ``tensor._version`` (minitorch's ``_version`` is the shared counter object itself)."""
+    return tensor._version if isinstance(tensor, torch.Tensor) else tensor._version_number

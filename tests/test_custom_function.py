@@ -16,7 +16,7 @@ from hypothesis import given, strategies as st
 
 import minitorch
 from tests.strategies import FLOAT_DTYPES, arrays, shapes
-from tests.test_autograd import check_program, leaf
+from tests.helpers import check_program, leaf
 
 RNG = np.random.default_rng(0)
 A = RNG.uniform(0.5, 2.0, (2, 3))

@@ -4,9 +4,10 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 
 import minitorch
-from tests.test_autograd import check_program, leaf
+from tests.helpers import check_program, leaf
 
 A = np.random.default_rng(0).standard_normal((2, 3))
 
@@ -200,3 +201,12 @@ def test_engine_runs_backward_without_recording_unless_create_graph():
     (x * x).sum().backward(create_graph=True)
     assert seen == [(False, False), (True, True)]
     assert minitorch.is_grad_enabled()
+
+
+def test_top_level_anomaly_switches_match_torch():
+    for lib in (torch, minitorch):
+        assert lib.is_anomaly_enabled() is False
+        lib.set_anomaly_enabled(True)
+        assert lib.is_anomaly_enabled() is True
+        lib.set_anomaly_enabled(False)
+        assert lib.is_anomaly_enabled() is False

@@ -11,7 +11,7 @@ from hypothesis import given, strategies as st
 
 import minitorch
 from tests.strategies import FLOAT_DTYPES, arrays, shapes
-from tests.test_autograd import check_program, leaf, version
+from tests.helpers import check_program, leaf, version
 
 RNG = np.random.default_rng(0)
 A = RNG.uniform(0.5, 2.0, (3, 4))

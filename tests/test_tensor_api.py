@@ -362,3 +362,27 @@ def test_set_printoptions_changes_repr_like_torch(options):
     finally:
         set_printoptions(profile="default")
         torch.set_printoptions(profile="default")
+
+
+SIZE_AND_FORMAT_CASES = {
+    "size_plus_tuple": lambda L: repr(L.zeros(2, 3).shape + (4,)),
+    "tuple_plus_size": lambda L: repr((1,) + L.zeros(2).shape),
+    "size_times_int": lambda L: repr(L.zeros(2).shape * 2),
+    "format_0d_float": lambda L: f"{L.tensor(3.5)}",
+    "format_0d_spec": lambda L: f"{L.tensor(3.25):.1f}",
+    "format_0d_int": lambda L: f"{L.tensor(7)}",
+}
+
+
+@pytest.mark.parametrize("case", SIZE_AND_FORMAT_CASES)
+def test_size_arithmetic_and_scalar_format_match_torch(case):
+    build = SIZE_AND_FORMAT_CASES[case]
+    assert build(minitorch).replace("minitorch.", "torch.") == build(torch)
+
+
+def test_mT_of_a_vector_raises_like_torch():
+    with pytest.raises(RuntimeError) as expected:
+        torch.zeros(3).mT
+    with pytest.raises(RuntimeError, match="only supported on matrices") as actual:
+        minitorch.zeros(3).mT
+    assert str(actual.value) == str(expected.value)

@@ -245,12 +245,12 @@ class Function:
             else:
                 result = ctx._wrap_output(args, outputs, 0, 1, record, Tensor)
             if record:
-                ctx._link_outputs(args, arrays, (result,))
+                ctx._link_outputs(args, arrays, (result,), (outputs,))
             return result
         results = tuple(ctx._wrap_output(args, output, index, len(outputs), record, Tensor)
                         for index, output in enumerate(outputs))
         if record:
-            ctx._link_outputs(args, arrays, results)
+            ctx._link_outputs(args, arrays, results, outputs)
         return results
 
     def _wrap_output(self, args, output, index, count, record, Tensor):
@@ -303,14 +303,17 @@ class Function:
         if len(positions) != len(args):
             self._tensor_positions = tuple(positions)
 
-    def _link_outputs(self, args, arrays, results):
-        """Make this ctx the results' node: output metadata, saved tensors, in-place inputs."""
+    def _link_outputs(self, args, arrays, results, raw_outputs):
+        """Make this ctx the results' node: output metadata, saved tensors, in-place inputs.
+
+        ``raw_outputs`` are what forward returned, before NumPy scalars became 0-d arrays:
+        what forward saved is recognised by identity with those."""
         self._sequence_nr = next(_sequence_numbers)
         self._output_metadata = tuple([(result._data.shape, result._data.dtype) for result in results])
         if self._dirty:
             self._rebase_dirty_inputs(args, results)
         if self._to_save is not None:
-            self._resolve_saved(args, arrays, results)
+            self._resolve_saved(args, arrays, results, raw_outputs)
         if anomaly_mode.is_anomaly_enabled():
             self._forward_trace = "".join(traceback.format_stack()[:-3])
 
@@ -322,7 +325,7 @@ class Function:
             views.check_inplace_allowed(result, used="has been used")
             views.set_inplace_history(result, result._wrap(result._data, True, self, index))
 
-    def _resolve_saved(self, args, arrays, results):
+    def _resolve_saved(self, args, arrays, results, raw_outputs):
         """Turn what forward saved (arrays) into SavedTensors pointing at the right graph nodes."""
         to_save = self._to_save
         self._to_save = None
@@ -339,11 +342,13 @@ class Function:
                     source = arg
                     break
             else:
-                for result in results:
-                    if result._data is value:
+                for result, raw in zip(results, raw_outputs):
+                    if raw is value or result._data is value:
                         source = result
                         break
-            if source is None:  # an intermediate array: a constant for backward
+            if source is None and isinstance(value, (int, float, bool, numpy.generic)):
+                saved.append(value)  # a number stays a number (and so works on any device)
+            elif source is None:  # an intermediate array: a constant for backward
                 saved.append(SavedTensor(value, VersionCounter()))
             elif source._grad_fn is self:
                 saved.append(SavedTensor(value, source._version, output_nr=source._output_nr,
@@ -428,7 +433,6 @@ class RemovableHandle:
 
     def __exit__(self, *exc_info):
         self.remove()
-
 
 
 # views.py builds on Function (CopySlices is one), so it is imported once Function exists.

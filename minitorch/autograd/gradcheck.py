@@ -104,7 +104,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     from minitorch import autograd
     from minitorch import creation
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    differentiable = _differentiable_inputs(inputs)
     outputs = _outputs_of(func, inputs)
     if grad_outputs is None:
         generator = numpy.random.default_rng(0)

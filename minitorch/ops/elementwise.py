@@ -150,7 +150,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        needs_x, needs_y = ctx.needs_input_grad or (False, False)
+        ctx.save_for_backward(x if needs_y else None, y if needs_x else None)  # each serves the other's grad
         return x * y
 
     @staticmethod
@@ -165,7 +166,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        needs_y = ctx.needs_input_grad[1] if ctx.needs_input_grad else False
+        ctx.save_for_backward(x if needs_y else None, y)
         return x / y
 
     @staticmethod
