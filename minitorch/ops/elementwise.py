@@ -11,8 +11,8 @@ Three patterns cover the family:
   derivative is zero wherever it exists, so one Function, ``PiecewiseConstant``, serves them all.
 
 Operands of a binary op are first brought to one dtype by PyTorch's promotion rules
-(``_promote``); Python numbers become 0-d tensors on the other operand's device, so a forward
-only ever sees arrays of one dtype. Broadcast gradients need no care here: the engine sums them
+(``_promote``); Python numbers become NumPy scalars of that dtype, so a forward only ever sees
+operands of one dtype. Broadcast gradients need no care here: the engine sums them
 back to each input's shape.
 """
 from __future__ import annotations
@@ -45,35 +45,33 @@ _NUMBER_TYPES = (bool, int, float, numpy.bool_, numpy.integer, numpy.floating)
 # Promotion and broadcasting
 # ---------------------------------------------------------------------------------------------
 
-def _promote(*operands, dtype: backend.dtype | None = None, like: Tensor | None = None):
+def _promote(*operands, dtype: backend.dtype | None = None):
     """The operands in one dtype: the promoted one (``torch.result_type``), or ``dtype`` when given.
 
-    Tensors are cast differentiably. Python numbers become 0-d tensors on the device of the
-    first tensor operand (or of ``like``). None (a missing clamp bound) stays None.
+    Tensors are cast differentiably; Python numbers become NumPy scalars of the dtype (NumPy and
+    CuPy compute array-with-scalar in the array's dtype). None (a missing clamp bound) stays None.
     """
-    tensors = [operand for operand in operands if isinstance(operand, Tensor)]
     if dtype is None:
-        if len(tensors) == len(operands) and all(t._data.dtype == tensors[0]._data.dtype for t in tensors):
+        first = operands[0]
+        if (isinstance(first, Tensor) and all(isinstance(operand, Tensor) and operand._data.dtype == first._data.dtype
+                                              for operand in operands)):
             return operands  # the common case: nothing to promote
         # A NumPy number counts as a Python number in PyTorch, not as a 0-d tensor.
         operands = tuple(operand.item() if isinstance(operand, numpy.generic) else operand for operand in operands)
         dtype = backend.result_type(*(operand for operand in operands if operand is not None))
-    device_array = (tensors[0] if tensors else like)._data
-    return tuple(_cast(operand, dtype, device_array) for operand in operands)
+    return tuple(_cast(operand, dtype) for operand in operands)
 
 
-def _cast(value, dtype: backend.dtype, device_array):
-    """A tensor cast to ``dtype``, or a number as a 0-d tensor of ``dtype`` beside ``device_array``."""
+def _cast(value, dtype: backend.dtype):
+    """A tensor cast to ``dtype``, or a number as a NumPy scalar of ``dtype``."""
     if value is None:
         return None
     if isinstance(value, Tensor):
         return value if value._data.dtype == dtype.numpy_dtype else conversion.to_dtype(value, dtype)
     if not isinstance(value, _NUMBER_TYPES):
         raise TypeError(f"unsupported operand type: expected a Tensor or a number, got {type(value).__name__}")
-    numpy_dtype = dtype.numpy_dtype
-    # Through a NumPy array first, so that an int out of the dtype's range wraps around, as in PyTorch.
-    number = numpy.asarray(value).astype(numpy_dtype)[()]
-    return Tensor._wrap(backend.array_module(device_array).full((), number, dtype=numpy_dtype))
+    # Through a NumPy array first, so that an int out of the dtype's range wraps, as in PyTorch.
+    return numpy.asarray(value).astype(dtype.numpy_dtype)[()]
 
 
 def _to_float(input: Tensor) -> Tensor:
@@ -111,6 +109,11 @@ def _not_implemented(kernel: str, dtype: backend.dtype) -> NotImplementedError:
     return NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(dtype)}'")
 
 
+def _array(operand):
+    """The array of a promoted operand: a tensor's array, or the NumPy scalar a number became."""
+    return operand._data if isinstance(operand, Tensor) else operand
+
+
 def _is_bool(value) -> bool:
     if isinstance(value, Tensor):
         return value._data.dtype == numpy.bool_
@@ -130,7 +133,8 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output, grad_output
+        needs_x, needs_y = ctx.needs_input_grad
+        return grad_output if needs_x else None, grad_output if needs_y else None
 
 
 class Sub(Function):
@@ -142,7 +146,8 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return grad_output, -grad_output
+        needs_x, needs_y = ctx.needs_input_grad
+        return grad_output if needs_x else None, -grad_output if needs_y else None
 
 
 class Mul(Function):
@@ -280,7 +285,8 @@ class Maximum(BinaryFunction):
     def backward(ctx, grad_output):
         x, y = ctx.saved_tensors
         x_share = where(x == y, 0.5, ctx.x_wins(x, y).to(grad_output.dtype))
-        return grad_output * x_share, grad_output * (1 - x_share)
+        needs_x, needs_y = ctx.needs_input_grad
+        return grad_output * x_share if needs_x else None, grad_output * (1 - x_share) if needs_y else None
 
 
 class Minimum(Maximum):
@@ -524,9 +530,9 @@ def sub(input, other, *, alpha=1):
 
 def _times_alpha(other: Tensor, alpha):
     """``alpha * other`` for add and sub; alpha may not be of a higher category than other's dtype."""
-    if isinstance(alpha, bool) and other._data.dtype != numpy.bool_:
+    if isinstance(alpha, bool) and _array(other).dtype != numpy.bool_:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    if isinstance(alpha, float) and other._data.dtype.kind != "f":
+    if isinstance(alpha, float) and _array(other).dtype.kind != "f":
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
     return other if alpha == 1 else mul(other, alpha)
 
@@ -547,8 +553,8 @@ def div(input, other, *, rounding_mode=None):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{rounding_mode}'")
     input, other = _promote(input, other)
-    if input._data.dtype == numpy.bool_:
-        raise _not_implemented(f"div_{rounding_mode}_cpu", input.dtype)
+    if _array(input).dtype == numpy.bool_:
+        raise _not_implemented(f"div_{rounding_mode}_cpu", backend.bool_)
     _check_integer_divisor(other)
     return _apply(PiecewiseConstant, _ROUNDED_DIVISION[rounding_mode], input, other)
 
@@ -572,9 +578,9 @@ def fmod(input, other):
     return _apply(Fmod, input, other)
 
 
-def _check_integer_divisor(other: Tensor) -> None:
+def _check_integer_divisor(other) -> None:
     """Integer division by zero raises in PyTorch (NumPy would warn and return 0)."""
-    if other._data.dtype.kind != "f" and not other._data.all():
+    if _array(other).dtype.kind != "f" and not _array(other).all():
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -588,6 +594,8 @@ def pow(input, exponent):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return PowScalar.apply(input.to(dtype), exponent)
     input, exponent = _promote(input, exponent)
+    if not isinstance(input, Tensor):  # number ** tensor: the base as a 0-d tensor beside the exponent
+        input = Tensor._wrap(backend.array_module(exponent._data).asarray(input))
     if input._data.dtype == numpy.bool_:
         raise _not_implemented("pow", input.dtype)
     return _apply(Pow, input, exponent)
@@ -636,7 +644,7 @@ def where(condition, input=None, other=None):
     if condition._data.dtype != numpy.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_type_name(condition.dtype)}")
-    return _apply(Where, condition, *_promote(input, other, like=condition))
+    return _apply(Where, condition, *_promote(input, other))
 
 
 def round(input, *, decimals=0):
