@@ -16,8 +16,8 @@ def make_spirals(points_per_class: int, generator):
     for label, phase in enumerate((0.0, math.pi)):
         x = t * (t + phase).cos()
         y = t * (t + phase).sin()
-        noise = torch.randn(2, points_per_class, generator=generator) * 0.2
-        coordinates.append(torch.stack([x + noise[0], y + noise[1]], dim=1) / 10)
+        noise = torch.randn(2, points_per_class, generator=generator) * 0.1
+        coordinates.append(torch.stack([x + noise[0], y + noise[1]], dim=1) / 4)
         labels.append(torch.full((points_per_class,), float(label)))
     return torch.cat(coordinates), torch.cat(labels)
 
@@ -26,7 +26,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=0.5)
+    parser.add_argument("--lr", type=float, default=1.0)
     args = parser.parse_args()
 
     generator = torch.Generator().manual_seed(0)
