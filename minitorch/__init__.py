@@ -71,3 +71,5 @@ def seed() -> int:
 
 def initial_seed() -> int:
     return backend.default_generator().initial_seed()
+
+from minitorch import nn  # noqa: E402,F401  (nn builds on everything above)

@@ -193,3 +193,39 @@ def leaf(lib, array, requires_grad=True):
 def version(tensor):
     """PyTorch's ``tensor._version`` (minitorch's ``_version`` is the shared counter object itself)."""
     return tensor._version if isinstance(tensor, torch.Tensor) else tensor._version_number
+
+
+def assert_same_state_dict(module, torch_module):
+    """Same keys in the same order, same shapes and dtypes: weights can move between the frameworks."""
+    ours, theirs = module.state_dict(), torch_module.state_dict()
+    assert list(ours) == list(theirs), f"state_dict keys {list(ours)}, torch has {list(theirs)}"
+    for key in theirs:
+        assert tuple(ours[key].shape) == tuple(theirs[key].shape), f"{key}: shape {tuple(ours[key].shape)}, " \
+                                                                   f"torch {tuple(theirs[key].shape)}"
+        assert TORCH_DTYPES[ours[key].dtype] == theirs[key].dtype, f"{key}: dtype {ours[key].dtype}, torch " \
+                                                                   f"{theirs[key].dtype}"
+
+
+def copy_weights_from_torch(module, torch_module):
+    """Load ``torch_module``'s state_dict into ``module`` (through NumPy), checking the layouts match."""
+    assert_same_state_dict(module, torch_module)
+    module.load_state_dict({key: minitorch.tensor(to_numpy(value)) for key, value in
+                            torch_module.state_dict().items()})
+
+
+def check_module_against_torch(module, torch_module, *arrays, requires_grad=None, seed=0):
+    """A minitorch layer and its PyTorch twin, with the same weights (copied through ``state_dict``),
+    give the same outputs, input gradients and parameter gradients on the same inputs.
+
+    Both modules must already be in the wanted dtype and mode (``.double()``, ``.eval()``).
+    Returns the minitorch output.
+    """
+    copy_weights_from_torch(module, torch_module)
+    actual = check_against_torch(module, torch_module, *arrays, requires_grad=requires_grad, seed=seed)
+    for (name, parameter), (_, reference) in zip(module.named_parameters(), torch_module.named_parameters()):
+        if reference.grad is None:
+            assert parameter.grad is None or not to_numpy(parameter.grad).any(), f"grad of {name}: torch has none"
+        else:
+            assert parameter.grad is not None, f"grad of parameter {name} is None, torch has one"
+            assert_same(parameter.grad, reference.grad, GRAD_TOLERANCES, f"grad of parameter {name}")
+    return actual

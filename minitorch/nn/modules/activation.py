@@ -1,0 +1,4 @@
+"""Activation layers: ReLU, GELU, Softmax, ..."""
+from __future__ import annotations
+
+__all__ = []

@@ -1,0 +1,4 @@
+"""Dropout layers."""
+from __future__ import annotations
+
+__all__ = []

@@ -1,0 +1,4 @@
+"""Identity, Linear, Bilinear."""
+from __future__ import annotations
+
+__all__ = []

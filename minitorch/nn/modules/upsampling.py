@@ -1,0 +1,4 @@
+"""Upsample and PixelShuffle."""
+from __future__ import annotations
+
+__all__ = []

@@ -1,0 +1,1 @@
+"""``minitorch.nn.utils``: gradient clipping, parameter vectors, and (``rnn``) packed sequences."""

@@ -1,0 +1,4 @@
+"""Dropout and its variants."""
+from __future__ import annotations
+
+__all__ = []

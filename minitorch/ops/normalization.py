@@ -1,0 +1,4 @@
+"""Batch, layer, group and instance normalization."""
+from __future__ import annotations
+
+__all__ = []
