@@ -22,7 +22,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workload", action="append", help="run only these (repeatable); default: all")
     parser.add_argument("--threads", type=int, default=None, help="BLAS/intra-op threads for both libraries")
-    parser.add_argument("--repeats", type=int, default=30, help="timed rounds per workload")
+    parser.add_argument("--repeats", type=int, default=20, help="timed rounds per workload")
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     return parser.parse_args()
 
@@ -91,22 +91,88 @@ def mlp(lib):
     return step, 1
 
 
-WORKLOADS = {"small_ops": small_ops, "small_ops_no_grad": small_ops_no_grad, "mlp": mlp}
+def _sgd_momentum_step(lib, parameters, velocities, lr=0.01, momentum=0.9):
+    """SGD with momentum written out (the same update for both libraries)."""
+    with lib.no_grad():
+        for parameter, velocity in zip(parameters, velocities):
+            velocity.mul_(momentum).add_(parameter.grad)
+            parameter.sub_(lr * velocity)
+            parameter.grad = None
 
 
-def measure(workload, libraries, repeats, warmup=5):
+def _copy_weights(model, lib, seed=0):
+    """Deterministic weights from NumPy, identical in both libraries (load_state_dict)."""
+    rng = np.random.default_rng(seed)
+    state = {key: lib.tensor((rng.standard_normal(tuple(value.shape)) * 0.05).astype(np.float32))
+             if value.is_floating_point() else value for key, value in model.state_dict().items()}
+    model.load_state_dict(state)
+
+
+def cnn(lib):
+    """The CIFAR-10 CNN: batch 64 of 3x32x32, two conv(3x3, pad 1)+ReLU+maxpool(2) blocks,
+    Linear(4096, 128)+ReLU+Linear(128, 10), cross-entropy, SGD with momentum 0.9."""
+    nn = lib.nn
+    model = nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(4096, 128), nn.ReLU(), nn.Linear(128, 10))
+    _copy_weights(model, lib)
+    rng = np.random.default_rng(1)
+    images = lib.tensor(rng.standard_normal((64, 3, 32, 32)).astype(np.float32))
+    labels = lib.tensor(rng.integers(0, 10, 64))
+    parameters = list(model.parameters())
+    velocities = [lib.zeros_like(p) for p in parameters]
+    loss_function = nn.CrossEntropyLoss()
+
+    def step():
+        loss = loss_function(model(images), labels)
+        loss.backward()
+        _sgd_momentum_step(lib, parameters, velocities)
+    return step, 1
+
+
+def lstm(lib):
+    """A 2-layer LSTM classifier: batch 64, sequence 28, input 28, hidden 128 (batch_first),
+    Linear(128, 10) on the last step, cross-entropy, plain SGD."""
+    nn = lib.nn
+    recurrent = nn.LSTM(28, 128, num_layers=2, batch_first=True)
+    head = nn.Linear(128, 10)
+    _copy_weights(recurrent, lib)
+    _copy_weights(head, lib, seed=1)
+    rng = np.random.default_rng(2)
+    sequences = lib.tensor(rng.standard_normal((64, 28, 28)).astype(np.float32))
+    labels = lib.tensor(rng.integers(0, 10, 64))
+    parameters = list(recurrent.parameters()) + list(head.parameters())
+    velocities = [lib.zeros_like(p) for p in parameters]
+    loss_function = nn.CrossEntropyLoss()
+
+    def step():
+        output, _ = recurrent(sequences)
+        loss = loss_function(head(output[:, -1]), labels)
+        loss.backward()
+        _sgd_momentum_step(lib, parameters, velocities, momentum=0.0)
+    return step, 1
+
+
+WORKLOADS = {"small_ops": small_ops, "small_ops_no_grad": small_ops_no_grad, "mlp": mlp, "cnn": cnn,
+             "lstm": lstm}
+
+
+def measure(workload, libraries, repeats, warmup=3, sample_seconds=0.02):
     """Median, min and max seconds per unit of work for each library, timed interleaved."""
     steps = {}
     for name, lib in libraries.items():
         step, units = workload(lib)
+        start = time.perf_counter()
         for _ in range(warmup):
             step()
-        steps[name] = (step, units)
-    # Each round times one batch per library, alternating, so drifts (frequency, other load) hit both.
+        # Enough calls per sample that a sample lasts about sample_seconds (tiny steps are noisy).
+        calls = max(1, int(sample_seconds / ((time.perf_counter() - start) / warmup)))
+        steps[name] = (step, units, calls)
+    # Each round times one sample per library, alternating, so drifts (frequency, other load) hit both.
     samples = {name: [] for name in libraries}
     for _ in range(repeats):
-        for name, (step, units) in steps.items():
-            calls = 10
+        for name, (step, units, calls) in steps.items():
             start = time.perf_counter()
             for _ in range(calls):
                 step()
@@ -134,7 +200,7 @@ def main():
         ours, theirs = result["minitorch"], result["torch"]
         print(f"{name:<20}{ours['median'] * 1e6:>15.1f} us{_spread(ours):>22}"
               f"{theirs['median'] * 1e6:>12.1f} us{_spread(theirs):>22}{result['ratio']:>8.2f}")
-    print("times are per op for small_ops*, per training step for mlp; ratio = minitorch / torch (medians)")
+    print("times are per op for small_ops*, per training step for the others; ratio = minitorch / torch (medians)")
 
 
 def _spread(result):

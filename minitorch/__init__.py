@@ -28,6 +28,7 @@ from minitorch.ops.shape import *  # noqa: F401,F403
 from minitorch.ops.indexing import *  # noqa: F401,F403
 from minitorch.ops.linalg import *  # noqa: F401,F403
 from minitorch.ops.conversion import clone  # noqa: F401
+from minitorch.ops.activation import erf  # noqa: F401
 from minitorch._printing import set_printoptions  # noqa: F401
 from minitorch import cuda
 

@@ -918,6 +918,9 @@ class Tensor:
     def trunc(self):
         return elementwise.trunc(self)
 
+    def erf(self):
+        return activation.erf(self)
+
     def isnan(self):
         return elementwise.isnan(self)
 
@@ -1154,5 +1157,5 @@ def _parse_to(args, kwargs):
 
 # The ops build on Tensor, so they are imported after it is defined.
 from minitorch import creation  # noqa: E402
-from minitorch.ops import conversion, elementwise, indexing, linalg, reduction  # noqa: E402
+from minitorch.ops import activation, conversion, elementwise, indexing, linalg, reduction  # noqa: E402
 from minitorch.ops import shape as shape_ops  # noqa: E402

@@ -453,3 +453,9 @@ def test_primitives_are_named_after_the_op_in_the_graph():
     assert x.sigmoid().grad_fn.name() == "SigmoidBackward"
     assert (x * x).grad_fn.name() == "MulBackward"
 
+
+
+@given(shape=shapes(max_dims=3), dtype=FLOAT_DTYPES, data=st.data())
+def test_erf_function_and_method_match_torch(shape, dtype, data):
+    x = data.draw(arrays(shape, dtype))
+    check_against_torch(lambda t: minitorch.erf(t) + t.erf(), lambda t: torch.erf(t) + t.erf(), x)

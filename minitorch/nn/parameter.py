@@ -25,7 +25,7 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = Parameter(Tensor._wrap(self._data.copy()), self.requires_grad)
+        result = type(self)(Tensor._wrap(self._data.copy()), self.requires_grad)  # as PyTorch: no .grad copied
         memo[id(self)] = result
         return result
 

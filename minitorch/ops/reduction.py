@@ -538,7 +538,8 @@ def _softmax_like(function, input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype)
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"{function.__name__.lower()}_lastdim_kernel_impl\" not implemented for "
+        kernel = {Softmax: "softmax", LogSoftmax: "log_softmax"}[function]  # PyTorch's kernel names
+        raise NotImplementedError(f"\"{kernel}_lastdim_kernel_impl\" not implemented for "
                                   f"'{_type_name(input.dtype)}'")
     return function.apply(input, _dims(dim, input._data.ndim))
 

@@ -8,9 +8,13 @@ from minitorch.nn.modules.activation import *  # noqa: F401,F403
 from minitorch.nn.modules.dropout import *  # noqa: F401,F403
 from minitorch.nn.modules.batchnorm import *  # noqa: F401,F403
 from minitorch.nn.modules.normalization import *  # noqa: F401,F403
+from minitorch.nn.modules.instancenorm import *  # noqa: F401,F403
 from minitorch.nn.modules.conv import *  # noqa: F401,F403
+from minitorch.nn.modules.padding import *  # noqa: F401,F403
 from minitorch.nn.modules.pooling import *  # noqa: F401,F403
 from minitorch.nn.modules.upsampling import *  # noqa: F401,F403
+from minitorch.nn.modules.pixelshuffle import *  # noqa: F401,F403
 from minitorch.nn.modules.loss import *  # noqa: F401,F403
+from minitorch.nn.modules.distance import *  # noqa: F401,F403
 from minitorch.nn.modules.rnn import *  # noqa: F401,F403
 from minitorch.nn.modules.transformer import *  # noqa: F401,F403
