@@ -12,10 +12,10 @@ from __future__ import annotations
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
-import math
 
 from minitorch import creation
-from minitorch.nn import functional as F, init
+from minitorch.nn import functional as F
+from minitorch.nn.modules.linear import reset_weight_and_bias
 from minitorch.nn.modules.module import Module
 from minitorch.nn.parameter import Parameter
 
@@ -87,11 +87,7 @@ class _ConvNd(Module):
         return tuple(p for p in reversed(self.padding) for _ in range(2))  # (a list for strings, as PyTorch)
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

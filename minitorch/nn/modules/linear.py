@@ -25,6 +25,16 @@ def _add_parameters(layer: Module, weight_shape: tuple, bias: bool, device, dtyp
     layer.reset_parameters()
 
 
+
+def reset_weight_and_bias(weight, bias) -> None:
+    """PyTorch's default initialisation of Linear and Conv layers: weight and bias both
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (the weight through kaiming_uniform_ with a=sqrt(5))."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
 class Identity(Module):
     """Returns its input; any constructor arguments are accepted and ignored (as PyTorch's)."""
 
@@ -45,11 +55,7 @@ class Linear(Module):
         _add_parameters(self, (out_features, in_features), bias, device, dtype)
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
