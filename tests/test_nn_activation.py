@@ -12,6 +12,7 @@ import minitorch
 import minitorch.nn.functional as F
 from minitorch.ops.activation import Gelu
 from tests.helpers import (
+    assert_same,
     check_against_torch, check_double_backward_against_torch, check_gradcheck, check_module_against_torch,
     check_program,
 )
@@ -263,3 +264,15 @@ def test_activation_layer_prints_and_saves_like_torch(call):
     ours, theirs = eval(f"minitorch.nn.{call}"), eval(f"torch.nn.{call}")
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 3, 4), (2, 3, 4, 5)])
+def test_functional_softmax_without_dim_picks_torchs_dim_and_warns(name, shape):
+    x = np.random.default_rng(0).standard_normal(shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice") as expected_warning:
+        expected = getattr(torch.nn.functional, name)(torch.tensor(x))
+    with pytest.warns(UserWarning, match="Implicit dimension choice") as actual_warning:
+        actual = getattr(minitorch.nn.functional, name)(minitorch.tensor(x))
+    assert_same(actual, expected)
+    assert str(actual_warning[0].message) == str(expected_warning[0].message)

@@ -2,7 +2,6 @@
 
 The functions live in ``minitorch/ops/`` by family; this module gathers them.
 """
-from minitorch.ops.reduction import softmax, log_softmax  # noqa: F401
 from minitorch.ops.elementwise import sigmoid, tanh  # noqa: F401
 from minitorch.ops.activation import *  # noqa: F401,F403
 from minitorch.ops.dropout import *  # noqa: F401,F403

@@ -19,7 +19,7 @@ from __future__ import annotations
 __all__ = [
     "erf", "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu", "celu", "gelu",
     "silu", "mish", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "softplus", "softsign", "logsigmoid",
-    "softmin", "threshold", "threshold_", "glu", "tanhshrink", "softshrink", "hardshrink",
+    "softmax", "log_softmax", "softmin", "threshold", "threshold_", "glu", "tanhshrink", "softshrink", "hardshrink",
 ]
 
 import math
@@ -30,7 +30,9 @@ from minitorch import backend
 from minitorch.autograd.function import Function
 from minitorch.ops import elementwise
 from minitorch.ops.elementwise import exp, sigmoid, tanh, where
-from minitorch.ops.reduction import softmax
+import warnings
+
+from minitorch.ops import reduction
 from minitorch.tensor import Tensor, _type_name
 
 
@@ -359,11 +361,34 @@ def logsigmoid(input: Tensor) -> Tensor:
     return LogSigmoid.apply(input)
 
 
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's legacy choice of dim when a softmax is called without one (with its warning)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (``dim=None``: PyTorch's legacy choice, with a warning)."""
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return reduction.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed stably (``dim=None``: PyTorch's legacy choice)."""
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return reduction.log_softmax(input, dim, dtype=dtype)
+
+
 def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """softmax(-input) along ``dim``."""
+    if dim is None:
+        dim = _softmax_dim("softmin", input.dim(), _stacklevel)
     if dtype is not None:
         input = input.to(dtype)
-    return softmax(-input, dim)
+    return reduction.softmax(-input, dim)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:

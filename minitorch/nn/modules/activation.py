@@ -10,7 +10,6 @@ __all__ = [
     "Tanhshrink", "Softshrink", "Hardshrink", "Softmax", "LogSoftmax", "Softmin", "Softmax2d",
 ]
 
-import warnings
 
 from minitorch import creation
 from minitorch.nn import functional as F, init
@@ -208,13 +207,6 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
-    """PyTorch's legacy choice of dim when a softmax layer is built without one (with its warning)."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 class Softmax(_Activation):
     """softmax along ``dim`` (``dim=None``: PyTorch's legacy choice, 0 for 0-, 1- and 3-D inputs, else 1)."""
 
@@ -226,10 +218,7 @@ class Softmax(_Activation):
         self.dim = dim
 
     def forward(self, input):
-        dim = self.dim
-        if dim is None:
-            dim = _get_softmax_dim(type(self).__name__.lower(), input.ndim, stacklevel=4)
-        return type(self).function(input, dim)
+        return type(self).function(input, self.dim, _stacklevel=5)
 
 
 class LogSoftmax(Softmax):
