@@ -111,12 +111,17 @@ def check_against_torch(minitorch_fn, torch_fn, *arrays, requires_grad=None, see
     minitorch.autograd.backward(actual_outputs, [minitorch.tensor(g) for g in upstream])
     for index, (mine, reference) in enumerate(zip(ours, theirs)):
         if isinstance(reference, torch.Tensor) and reference.requires_grad:
-            if reference.grad is None:
-                assert mine.grad is None or not to_numpy(mine.grad).any(), f"grad of input {index}: torch has none"
-            else:
-                assert mine.grad is not None, f"grad of input {index} is None, torch has one"
-                assert_same(mine.grad, reference.grad, GRAD_TOLERANCES, f"grad of input {index}")
+            assert_same_grad(mine.grad, reference.grad, f"grad of input {index}")
     return actual
+
+
+def assert_same_grad(grad, reference, what):
+    """A minitorch ``.grad`` equals torch's: both absent (or ours all zeros), or close."""
+    if reference is None:
+        assert grad is None or not to_numpy(grad).any(), f"{what}: torch has none"
+    else:
+        assert grad is not None, f"{what} is None, torch has one"
+        assert_same(grad, reference, GRAD_TOLERANCES, what)
 
 
 def check_gradcheck(minitorch_fn, *arrays, double_backward=True, atol=1e-5, rtol=1e-3):
@@ -226,9 +231,5 @@ def check_module_against_torch(module, torch_module, *arrays, requires_grad=None
     copy_weights_from_torch(module, torch_module)
     actual = check_against_torch(module, torch_module, *arrays, requires_grad=requires_grad, seed=seed)
     for (name, parameter), (_, reference) in zip(module.named_parameters(), torch_module.named_parameters()):
-        if reference.grad is None:
-            assert parameter.grad is None or not to_numpy(parameter.grad).any(), f"grad of {name}: torch has none"
-        else:
-            assert parameter.grad is not None, f"grad of parameter {name} is None, torch has one"
-            assert_same(parameter.grad, reference.grad, GRAD_TOLERANCES, f"grad of parameter {name}")
+        assert_same_grad(parameter.grad, reference.grad, f"grad of parameter {name}")
     return actual

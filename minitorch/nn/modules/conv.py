@@ -187,7 +187,7 @@ class _ConvTransposeNd(_ConvNd):
     def forward(self, input, output_size=None):
         output_padding = self._output_padding(input, output_size)
         return self._function(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                    self.groups, self.dilation)
+                              self.groups, self.dilation)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
