@@ -73,7 +73,7 @@ def small_ops_no_grad(lib):
 
 
 def mlp(lib):
-    """One training step of a 2-layer MLP (batch 64, 256 -> 512 -> 10), MSE loss, plain SGD."""
+    """One training step of a 2-layer MLP (batch 64, 256 -> 512 -> 10), MSE loss, plain SGD written out."""
     rng = np.random.default_rng(0)
     x = lib.tensor(rng.standard_normal((64, 256)).astype(np.float32))
     y = lib.tensor(rng.standard_normal((64, 10)).astype(np.float32))
@@ -89,15 +89,6 @@ def mlp(lib):
                 p -= 0.01 * p.grad
                 p.grad = None
     return step, 1
-
-
-def _sgd_momentum_step(lib, parameters, velocities, lr=0.01, momentum=0.9):
-    """SGD with momentum written out (the same update for both libraries)."""
-    with lib.no_grad():
-        for parameter, velocity in zip(parameters, velocities):
-            velocity.mul_(momentum).add_(parameter.grad)
-            parameter.sub_(lr * velocity)
-            parameter.grad = None
 
 
 def _copy_weights(model, lib, seed=0):
@@ -120,14 +111,13 @@ def cnn(lib):
     rng = np.random.default_rng(1)
     images = lib.tensor(rng.standard_normal((64, 3, 32, 32)).astype(np.float32))
     labels = lib.tensor(rng.integers(0, 10, 64))
-    parameters = list(model.parameters())
-    velocities = [lib.zeros_like(p) for p in parameters]
+    optimizer = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_function = nn.CrossEntropyLoss()
 
     def step():
-        loss = loss_function(model(images), labels)
-        loss.backward()
-        _sgd_momentum_step(lib, parameters, velocities)
+        optimizer.zero_grad()
+        loss_function(model(images), labels).backward()
+        optimizer.step()
     return step, 1
 
 
@@ -142,20 +132,33 @@ def lstm(lib):
     rng = np.random.default_rng(2)
     sequences = lib.tensor(rng.standard_normal((64, 28, 28)).astype(np.float32))
     labels = lib.tensor(rng.integers(0, 10, 64))
-    parameters = list(recurrent.parameters()) + list(head.parameters())
-    velocities = [lib.zeros_like(p) for p in parameters]
+    optimizer = lib.optim.SGD(list(recurrent.parameters()) + list(head.parameters()), lr=0.01)
     loss_function = nn.CrossEntropyLoss()
 
     def step():
+        optimizer.zero_grad()
         output, _ = recurrent(sequences)
-        loss = loss_function(head(output[:, -1]), labels)
-        loss.backward()
-        _sgd_momentum_step(lib, parameters, velocities, momentum=0.0)
+        loss_function(head(output[:, -1]), labels).backward()
+        optimizer.step()
     return step, 1
 
 
+def adam_step(lib):
+    """The optimizer alone: one Adam step over ResNet-18-sized parameters (62 tensors, 11.7M floats)."""
+    rng = np.random.default_rng(3)
+    shapes = [(64, 3, 7, 7)] + [(64, 64, 3, 3)] * 4 + [(128, 64, 3, 3), (128, 128, 3, 3)] * 2 + \
+             [(256, 128, 3, 3), (256, 256, 3, 3)] * 2 + [(512, 256, 3, 3), (512, 512, 3, 3)] * 2 + \
+             [(512, 512, 3, 3)] * 2 + [(1000, 512)] + [(64,)] * 10 + [(128,)] * 10 + [(256,)] * 10 + \
+             [(512,)] * 12 + [(1000,)]
+    parameters = [lib.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True) for shape in shapes]
+    for parameter in parameters:
+        parameter.grad = lib.tensor(rng.standard_normal(tuple(parameter.shape)).astype(np.float32))
+    optimizer = lib.optim.Adam(parameters, lr=1e-3, weight_decay=1e-4)
+    return optimizer.step, 1
+
+
 WORKLOADS = {"small_ops": small_ops, "small_ops_no_grad": small_ops_no_grad, "mlp": mlp, "cnn": cnn,
-             "lstm": lstm}
+             "lstm": lstm, "adam_step": adam_step}
 
 
 def measure(workload, libraries, repeats, warmup=3, sample_seconds=0.02):

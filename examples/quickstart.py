@@ -1,7 +1,7 @@
 """Train a tiny two-layer network on data it makes (two interleaved spirals), with minitorch alone.
 
-A placeholder main example until the nn/optim issues land: the forward pass,
-the loss, backward and the SGD step are all written out by hand.
+The PyTorch training loop as users write it: an ``nn.Sequential`` model, a loss
+from ``nn``, and an optimizer from ``optim`` (``import minitorch as torch``).
 """
 import argparse
 import math
@@ -26,29 +26,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1.0)
+    parser.add_argument("--lr", type=float, default=0.1)
     args = parser.parse_args()
 
     generator = torch.Generator().manual_seed(0)
     inputs, targets = make_spirals(200, generator)
-    w1 = (torch.randn(2, args.hidden, generator=generator) * 1.0).requires_grad_()
-    b1 = torch.zeros(args.hidden, requires_grad=True)
-    w2 = (torch.randn(args.hidden, 1, generator=generator) / math.sqrt(args.hidden)).requires_grad_()
-    b2 = torch.zeros(1, requires_grad=True)
-    parameters = [w1, b1, w2, b2]
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, args.hidden), torch.nn.Tanh(), torch.nn.Linear(args.hidden, 1))
+    loss_function = torch.nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
 
     for step in range(args.steps + 1):
-        logits = ((inputs @ w1 + b1).tanh() @ w2 + b2).squeeze(1)
-        probabilities = logits.sigmoid()
-        loss = -(targets * (probabilities + 1e-7).log() + (1 - targets) * (1 - probabilities + 1e-7).log()).mean()
-        for parameter in parameters:
-            parameter.grad = None
+        logits = model(inputs).squeeze(1)
+        loss = loss_function(logits, targets)
+        optimizer.zero_grad()
         loss.backward()
-        with torch.no_grad():
-            for parameter in parameters:
-                parameter -= args.lr * parameter.grad
+        optimizer.step()
         if step % 200 == 0:
-            accuracy = ((probabilities > 0.5).float() == targets).float().mean().item()
+            accuracy = ((logits > 0).float() == targets).float().mean().item()
             print(f"step {step:5d}  loss {loss.item():.4f}  accuracy {accuracy:.3f}")
 
 

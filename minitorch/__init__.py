@@ -74,3 +74,4 @@ def initial_seed() -> int:
     return backend.default_generator().initial_seed()
 
 from minitorch import nn  # noqa: E402,F401  (nn builds on everything above)
+from minitorch import optim  # noqa: E402,F401  (optim builds on nn's Parameter)

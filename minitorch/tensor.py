@@ -667,7 +667,8 @@ class Tensor:
         return elementwise.div(self, other)
 
     def __rtruediv__(self, other):
-        return elementwise.div(other, self)
+        # PyTorch computes ``number / tensor`` as ``tensor.reciprocal() * number`` (it rounds differently)
+        return elementwise.mul(elementwise.reciprocal(self), other)
 
     def __floordiv__(self, other):
         return elementwise.floor_divide(self, other)

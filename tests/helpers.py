@@ -7,6 +7,9 @@ written down once, here, per dtype.
 """
 from __future__ import annotations
 
+import contextlib
+import re
+
 import numpy as np
 import torch
 
@@ -42,7 +45,14 @@ def to_numpy(value):
 
 
 def assert_same(actual, expected, tolerances=TOLERANCES, what="output"):
-    """A minitorch result equals a torch result: same shape, same dtype, close values."""
+    """A minitorch result equals a torch result: same shape, same dtype, close values (nested in
+    sequences and dicts alike)."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{what}: expected a dict, got {type(actual).__name__}"
+        assert list(actual) == list(expected), f"{what}: keys {list(actual)}, torch has {list(expected)}"
+        for key in expected:
+            assert_same(actual[key], expected[key], tolerances, f"{what}[{key!r}]")
+        return
     if isinstance(expected, (tuple, list)):
         assert isinstance(actual, (tuple, list)), f"{what}: expected a sequence, got {type(actual).__name__}"
         assert len(actual) == len(expected), f"{what}: {len(actual)} results, torch gives {len(expected)}"
@@ -61,6 +71,11 @@ def assert_same(actual, expected, tolerances=TOLERANCES, what="output"):
                                        err_msg=f"{what} differs from torch")
         else:
             np.testing.assert_array_equal(actual_array, expected_array, err_msg=f"{what} differs from torch")
+        return
+    if isinstance(expected, float) and float in tolerances:  # a Python float computed from tensors
+        assert isinstance(actual, float), f"{what}: expected a float, got {type(actual).__name__}"
+        rtol, atol = tolerances[float]
+        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=f"{what} differs from torch")
         return
     assert actual == expected or (actual != actual and expected != expected), f"{what}: {actual} != torch's {expected}"
 
@@ -177,6 +192,11 @@ def _run(program, lib, arrays_in):
         return None, error
 
 
+def _sorted_sets(message: str) -> str:
+    """A message with each printed set's items sorted: a set's order changes from run to run."""
+    return re.sub(r"\{([^{}:]*)\}", lambda match: "{" + ", ".join(sorted(match.group(1).split(", "))) + "}", message)
+
+
 def check_program(program, *inputs, message=True, tolerances=GRAD_TOLERANCES):
     """``program(torch, *inputs)`` and ``program(minitorch, *inputs)`` give the same results or errors."""
     expected, expected_error = _run(program, torch, inputs)
@@ -185,8 +205,9 @@ def check_program(program, *inputs, message=True, tolerances=GRAD_TOLERANCES):
         assert actual_error is not None, f"torch raises {expected_error!r}, minitorch returns {actual!r}"
         assert type(actual_error) is type(expected_error), f"torch raises {expected_error!r}, minitorch {actual_error!r}"
         if message:
-            prefix = str(expected_error)[:MESSAGE_PREFIX]
-            assert str(actual_error).startswith(prefix), f"torch says {expected_error}, minitorch says {actual_error}"
+            prefix = _sorted_sets(str(expected_error))[:MESSAGE_PREFIX]
+            assert _sorted_sets(str(actual_error)).startswith(prefix), \
+                f"torch says {expected_error}, minitorch says {actual_error}"
         return actual_error
     if actual_error is not None:
         raise actual_error
@@ -233,3 +254,169 @@ def check_module_against_torch(module, torch_module, *arrays, requires_grad=None
     for (name, parameter), (_, reference) in zip(module.named_parameters(), torch_module.named_parameters()):
         assert_same_grad(parameter.grad, reference.grad, f"grad of parameter {name}")
     return actual
+
+
+# -- optimizers ---------------------------------------------------------------------------------------
+
+# An optimizer's trajectory must follow PyTorch's (issue: float64 within 1e-10 relative, float32 1e-5).
+OPTIMIZER_TOLERANCES = {
+    np.dtype(np.float32): (1e-5, 1e-6),
+    np.dtype(np.float64): (1e-10, 1e-12),
+}
+OPTIMIZER_SHAPES = ((3, 4), (5,), ())
+MINITORCH_DTYPES = {np.dtype(np.float32): minitorch.float32, np.dtype(np.float64): minitorch.float64}
+
+
+@contextlib.contextmanager
+def default_dtype(dtype):
+    """Both libraries' default dtype set to ``dtype``: the dtype of scalar optimizer state (``step``,
+    NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``), which PyTorch casts to the parameter's dtype
+    when it loads a state_dict."""
+    before = minitorch.get_default_dtype(), torch.get_default_dtype()
+    minitorch.set_default_dtype(MINITORCH_DTYPES[np.dtype(dtype)])
+    torch.set_default_dtype(torch.float64 if np.dtype(dtype) == np.float64 else torch.float32)
+    try:
+        yield
+    finally:
+        minitorch.set_default_dtype(before[0])
+        torch.set_default_dtype(before[1])
+
+
+def _map_tensors(value, tensor_type, convert):
+    """``value`` with each ``tensor_type`` inside it (in dicts, lists, tuples) replaced by ``convert(it)``;
+    containers keep their type (a scheduler's ``Counter`` of milestones stays a Counter)."""
+    if isinstance(value, tensor_type):
+        return convert(value)
+    if isinstance(value, dict):
+        return type(value)({key: _map_tensors(inner, tensor_type, convert) for key, inner in value.items()})
+    if isinstance(value, (list, tuple)):
+        return type(value)(_map_tensors(inner, tensor_type, convert) for inner in value)
+    return value
+
+
+def to_torch_structure(value):
+    """A nested structure (an optimizer state_dict, say) with every minitorch tensor made a torch one."""
+    return _map_tensors(value, minitorch.Tensor, lambda tensor: torch.from_numpy(to_numpy(tensor)))
+
+
+def from_torch_structure(value):
+    """The other way: every torch tensor in a nested structure made a minitorch one."""
+    return _map_tensors(value, torch.Tensor, lambda tensor: minitorch.tensor(to_numpy(tensor)))
+
+
+class OptimizerPair:
+    """The same optimizer in both libraries over parameters with the same values, fed the same gradients.
+
+    ``group_options`` splits the parameters into groups: a list of per-group option dicts, the
+    parameters dealt round-robin among them. ``gradient_source(lib, params, step)`` may replace
+    the random gradients (an LBFGS closure needs a loss: then it returns that loss).
+    """
+
+    def __init__(self, name, options, dtype=np.float64, seed=0, shapes=OPTIMIZER_SHAPES, group_options=None):
+        self.dtype = np.dtype(dtype)
+        self.rng = np.random.default_rng(seed)
+        arrays = [self.rng.standard_normal(shape).astype(self.dtype) for shape in shapes]
+        self.ours = [minitorch.nn.Parameter(minitorch.tensor(array)) for array in arrays]
+        self.theirs = [torch.nn.Parameter(torch.tensor(array)) for array in arrays]
+        self.optimizer = getattr(minitorch.optim, name)(self._groups(self.ours, group_options), **options)
+        # options may hold minitorch tensors (lr=minitorch.tensor(0.01)): torch gets its own twins
+        self.torch_optimizer = getattr(torch.optim, name)(self._groups(self.theirs, to_torch_structure(group_options)),
+                                                          **to_torch_structure(options))
+
+    @staticmethod
+    def _groups(params, group_options):
+        if not group_options:
+            return params
+        return [{"params": params[index::len(group_options)], **options}
+                for index, options in enumerate(group_options)]
+
+    def feed_random_gradients(self, skip=()):
+        """Give every parameter (but those at the indices in ``skip``, left with grad None) a random gradient."""
+        for index, (ours, theirs) in enumerate(zip(self.ours, self.theirs)):
+            if index in skip:
+                ours.grad = theirs.grad = None
+            else:
+                gradient = self.rng.standard_normal(ours.shape).astype(self.dtype)
+                ours.grad, theirs.grad = minitorch.tensor(gradient), torch.tensor(gradient)
+
+    def step(self, closure=None):
+        """One step on both sides; ``closure(lib, params)`` makes a loss for optimizers that need one."""
+        if closure is None:
+            return self.optimizer.step(), self.torch_optimizer.step()
+
+        def bind(lib, optimizer, params):
+            def evaluate():
+                optimizer.zero_grad()
+                loss = closure(lib, params)
+                loss.backward()
+                return loss
+            return evaluate
+        return (self.optimizer.step(bind(minitorch, self.optimizer, self.ours)),
+                self.torch_optimizer.step(bind(torch, self.torch_optimizer, self.theirs)))
+
+    def assert_same_parameters(self, what):
+        for index, (ours, theirs) in enumerate(zip(self.ours, self.theirs)):
+            assert_same(ours.detach(), theirs.detach(), OPTIMIZER_TOLERANCES, f"{what}: parameter {index}")
+
+    def assert_same_state(self, what="state_dict"):
+        """The state dicts agree: the same layout, option values, state keys, dtypes and close values
+        (Python floats too, such as LBFGS's ``prev_loss``, within the parameters' tolerance)."""
+        tolerances = {**OPTIMIZER_TOLERANCES, float: OPTIMIZER_TOLERANCES[self.dtype]}
+        assert_same(self.optimizer.state_dict(), self.torch_optimizer.state_dict(), tolerances, what)
+
+    def hand_state_to_torch(self):
+        """Load our state_dict into a fresh torch optimizer of the same kind (as a checkpoint would)."""
+        fresh = type(self.torch_optimizer)(self._groups_like(self.torch_optimizer))
+        fresh.load_state_dict(to_torch_structure(self.optimizer.state_dict()))
+        self.torch_optimizer = fresh
+
+    def hand_state_to_minitorch(self):
+        """Load torch's state_dict into a fresh minitorch optimizer of the same kind."""
+        fresh = type(self.optimizer)(self._groups_like(self.optimizer))
+        fresh.load_state_dict(from_torch_structure(self.torch_optimizer.state_dict()))
+        self.optimizer = fresh
+
+    @staticmethod
+    def _groups_like(optimizer):
+        """``optimizer``'s parameters in its groups, options left at their defaults (the loaded
+        state_dict must bring them back)."""
+        return [{"params": list(group["params"])} for group in optimizer.param_groups]
+
+
+def check_optimizer_trajectory(name, options, dtype=np.float64, steps=20, seed=0, group_options=None,
+                               closure=None, skip_every=3):
+    """``minitorch.optim.<name>`` follows ``torch.optim.<name>``'s parameter trajectory step for step.
+
+    Both start from the same parameters and get the same random gradients (or the same ``closure``
+    loss); every ``skip_every``-th step the last parameter has no gradient and must stay put. At the
+    end the two ``state_dict``s must agree.
+    """
+    pair = OptimizerPair(name, options, dtype, seed, group_options=group_options)
+    for step in range(steps):
+        if closure is None:
+            skip = {len(pair.ours) - 1} if skip_every and step % skip_every == skip_every - 1 else set()
+            pair.feed_random_gradients(skip)
+            losses = pair.step()
+        else:
+            losses = pair.step(closure)
+            assert_same(losses[0], losses[1], OPTIMIZER_TOLERANCES, f"loss returned by step {step}")
+        pair.assert_same_parameters(f"after step {step + 1}")
+    pair.assert_same_state()
+    return pair
+
+
+def check_optimizer_state_moves(name, options, dtype=np.float64, steps=5, seed=0, group_options=None,
+                                closure=None):
+    """An optimizer state_dict saved by minitorch loads into PyTorch's optimizer and training goes on on
+    the same trajectory; and the same the other way round."""
+    for hand_over in ("hand_state_to_torch", "hand_state_to_minitorch"):
+        pair = OptimizerPair(name, options, dtype, seed, group_options=group_options)
+        for phase in range(2):
+            for step in range(steps):
+                if closure is None:
+                    pair.feed_random_gradients()
+                pair.step(closure)
+            if phase == 0:
+                getattr(pair, hand_over)()
+                pair.assert_same_state(f"{hand_over}: state_dict after loading")
+        pair.assert_same_parameters(f"{hand_over}: {steps} steps after loading")

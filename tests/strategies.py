@@ -34,3 +34,15 @@ def arrays(draw, shape, dtype=np.float64, low=-3.0, high=3.0, avoid=None, min_ga
 @st.composite
 def positive_arrays(draw, shape, dtype=np.float64, low=0.2, high=3.0):
     return draw(arrays(shape, dtype, low, high))
+
+
+@st.composite
+def optimizer_options(draw, option_strategies: dict, group_keys=()):
+    """Constructor options drawn from ``option_strategies`` (any may be left at its default), and
+    sometimes two parameter groups setting the options named in ``group_keys`` their own way
+    (``group_options`` for ``tests.helpers.OptimizerPair``; None for a single group)."""
+    options = draw(st.fixed_dictionaries({}, optional=option_strategies))
+    group_strategy = st.fixed_dictionaries({}, optional={key: option_strategies[key] for key in group_keys
+                                                         if key in option_strategies})
+    group_options = draw(st.one_of(st.none(), st.lists(group_strategy, min_size=2, max_size=2)))
+    return options, group_options
