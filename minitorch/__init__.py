@@ -31,6 +31,7 @@ from minitorch.ops.conversion import clone  # noqa: F401
 from minitorch.ops.activation import erf  # noqa: F401
 from minitorch._printing import set_printoptions  # noqa: F401
 from minitorch import cuda
+from minitorch.random import get_rng_state, set_rng_state  # noqa: F401  (fork_rng stays in minitorch.random)
 
 __version__ = "0.1.0"
 
@@ -58,14 +59,6 @@ def can_cast(from_: dtype, to: dtype) -> bool:
     return category(from_) <= category(to)
 
 
-def get_rng_state():
-    return backend.default_generator().get_state()
-
-
-def set_rng_state(state) -> None:
-    backend.default_generator().set_state(state)
-
-
 def seed() -> int:
     return backend.default_generator().seed()
 
@@ -75,3 +68,4 @@ def initial_seed() -> int:
 
 from minitorch import nn  # noqa: E402,F401  (nn builds on everything above)
 from minitorch import optim  # noqa: E402,F401  (optim builds on nn's Parameter)
+from minitorch.serialization import load, save  # noqa: E402,F401  (checkpoints build on nn)

@@ -352,8 +352,8 @@ class Generator:
     Draws come from NumPy's PCG64 on the CPU and CuPy's generator on a GPU, so
     the numbers differ from PyTorch's even for the same seed; their
     distributions are the same, and the same seed gives the same numbers.
-    The state (``get_state``) is NumPy's bit-generator state, a dict, not
-    PyTorch's byte tensor.
+    The state (``get_state``) is a uint8 tensor, as in PyTorch, but it holds
+    PCG64's state (see ``_PCG64_STATE_LAYOUT``), not PyTorch's Mersenne Twister.
     """
 
     def __init__(self, device="cpu"):
@@ -380,14 +380,40 @@ class Generator:
         return self._initial_seed
 
     def get_state(self):
+        """The state as a 1-D uint8 Tensor (torch's ByteTensor), so that checkpoints carry it as data."""
         if self.device.type == "cuda":
             raise RuntimeError("minitorch cannot save the state of a CUDA generator; reseed it with manual_seed")
-        return self.engine.bit_generator.state
+        from minitorch.tensor import Tensor  # Tensor sits above the backend: imported when first needed
+        state = self.engine.bit_generator.state
+        values = {"state": state["state"]["state"], "inc": state["state"]["inc"],
+                  "has_uint32": state["has_uint32"], "uinteger": state["uinteger"]}
+        raw = b"".join(values[name].to_bytes(size, "little") for name, size in _PCG64_STATE_LAYOUT)
+        return Tensor._wrap(numpy.frombuffer(raw, numpy.uint8).copy())
 
-    def set_state(self, state) -> "Generator":
+    def set_state(self, new_state) -> "Generator":
+        """Restore a state ``get_state`` returned; PyTorch's checks and exception types."""
         if self.device.type == "cuda":
             raise RuntimeError("minitorch cannot restore the state of a CUDA generator; reseed it with manual_seed")
-        self.engine.bit_generator.state = state
+        from minitorch.tensor import Tensor
+        if not isinstance(new_state, Tensor):
+            kind = type(new_state)
+            name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+            raise TypeError(f"expected a ByteTensor (a uint8 Tensor), but got {name}")
+        if new_state.dtype is not uint8:
+            raise TypeError("RNG state must be a ByteTensor (a uint8 Tensor)")
+        if not new_state.is_contiguous():
+            raise RuntimeError("RNG state must be contiguous")
+        raw = to_device(new_state._data, CPU).tobytes()
+        if len(raw) != _PCG64_STATE_SIZE:
+            raise RuntimeError(f"Expected a PCG64 generator state of size {_PCG64_STATE_SIZE} but found the input "
+                               f"RNG state size to be {len(raw)}")
+        values, offset = {}, 0
+        for name, size in _PCG64_STATE_LAYOUT:
+            values[name] = int.from_bytes(raw[offset:offset + size], "little")
+            offset += size
+        self.engine.bit_generator.state = {
+            "bit_generator": "PCG64", "state": {"state": values["state"], "inc": values["inc"]},
+            "has_uint32": values["has_uint32"], "uinteger": values["uinteger"]}
         return self
 
     # -- draws: arrays on this generator's device ------------------------------------------
@@ -422,6 +448,12 @@ class Generator:
                 return self.engine.random(n).argsort()
             return self.engine.permutation(n)
 
+
+# The CPU generator's state as bytes, all little-endian (a fixed layout, so a checkpoint written on one machine
+# restores on another): PCG64's 128-bit state and increment, then the spare half of the last 64-bit draw that
+# NumPy keeps for 32-bit draws (a flag and the value).
+_PCG64_STATE_LAYOUT = (("state", 16), ("inc", 16), ("has_uint32", 4), ("uinteger", 4))
+_PCG64_STATE_SIZE = sum(size for _, size in _PCG64_STATE_LAYOUT)
 
 _default_generators: dict = {}
 _last_manual_seed = None  # so that a GPU's generator made after manual_seed starts from it too
