@@ -48,6 +48,33 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
+def is_complex(input: Tensor) -> bool:
+    return input.is_complex()
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both have the same size and elements (dtypes may differ)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"equal(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    return input.equal(other)
+
+
+def allclose(input: Tensor, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return input.allclose(other, rtol, atol, equal_nan)
+
+
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
+
+
+def clamp_min(input: Tensor, min) -> Tensor:
+    return input.clamp_min(min)
+
+
+def clamp_max(input: Tensor, max) -> Tensor:
+    return input.clamp_max(max)
+
+
 def result_type(tensor1, tensor2) -> dtype:
     return backend.result_type(tensor1, tensor2)
 
@@ -57,6 +84,9 @@ def can_cast(from_: dtype, to: dtype) -> bool:
     def category(d):
         return 2 if d.is_floating_point else (0 if d is backend.bool_ else 1)
     return category(from_) <= category(to)
+
+
+default_generator = backend.default_generator()  # the CPU generator (manual_seed reseeds it in place)
 
 
 def seed() -> int:

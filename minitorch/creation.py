@@ -478,7 +478,9 @@ def uniform_like(input, low=0.0, high=1.0, *, generator=None) -> Tensor:
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
     draws = _generator(generator, input.device).random(input.shape, input._data.dtype)
-    return Tensor._wrap((low + (high - low) * draws).astype(input._data.dtype, copy=False))
+    draws *= high - low  # in place: the draws are a fresh array (a model's init fills millions of weights)
+    draws += low
+    return Tensor._wrap(draws)
 
 
 def normal_like(input, mean=0.0, std=1.0, *, generator=None) -> Tensor:
@@ -487,7 +489,9 @@ def normal_like(input, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     draws = _generator(generator, input.device).standard_normal(input.shape, input._data.dtype)
-    return Tensor._wrap((mean + std * draws).astype(input._data.dtype, copy=False))
+    draws *= std  # in place, as in uniform_like
+    draws += mean
+    return Tensor._wrap(draws)
 
 
 def random_like(input, low=None, high=None, *, generator=None) -> Tensor:

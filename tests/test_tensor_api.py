@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minitorch
-from tests.helpers import assert_same
+from tests.helpers import assert_same, check_program
 from tests.strategies import shapes
 
 TENSORS = {
@@ -386,3 +386,22 @@ def test_mT_of_a_vector_raises_like_torch():
     with pytest.raises(RuntimeError, match="only supported on matrices") as actual:
         minitorch.zeros(3).mT
     assert str(actual.value) == str(expected.value)
+
+
+FUNCTION_FORMS = {  # torch.<name>(tensor, ...) as well as tensor.<name>(...)
+    "equal_same_values_other_dtype": lambda lib: lib.equal(lib.ones(3), lib.ones(3, dtype=lib.int64)),
+    "equal_other_shape": lambda lib: lib.equal(lib.ones(3), lib.ones(1)),
+    "equal_differs": lambda lib: lib.equal(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.5])),
+    "equal_with_a_number": lambda lib: lib.equal(lib.ones(2), 1),
+    "allclose": lambda lib: lib.allclose(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0 + 1e-6])),
+    "allclose_nan": lambda lib: lib.allclose(lib.tensor([float("nan")]), lib.tensor([float("nan")]), equal_nan=True),
+    "is_complex": lambda lib: lib.is_complex(lib.ones(2)),
+    "detach": lambda lib: lib.detach(lib.ones(2, requires_grad=True) * 2).requires_grad,
+    "clamp_min": lambda lib: lib.clamp_min(lib.tensor([-1.0, 0.5, 2.0]), 0.0),
+    "clamp_max": lambda lib: lib.clamp_max(lib.tensor([-1.0, 0.5, 2.0]), 1.0),
+}
+
+
+@pytest.mark.parametrize("case", FUNCTION_FORMS)
+def test_function_forms_of_tensor_methods_match_torch(case):
+    check_program(FUNCTION_FORMS[case])
