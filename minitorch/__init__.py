@@ -99,3 +99,4 @@ def initial_seed() -> int:
 from minitorch import nn  # noqa: E402,F401  (nn builds on everything above)
 from minitorch import optim  # noqa: E402,F401  (optim builds on nn's Parameter)
 from minitorch.serialization import load, save  # noqa: E402,F401  (checkpoints build on nn)
+from minitorch import utils  # noqa: E402,F401  (utils.data, as torch imports torch.utils)
