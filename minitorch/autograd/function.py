@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import itertools
 import traceback
+import weakref
 
 import numpy
 
@@ -37,6 +38,7 @@ from minitorch.autograd import anomaly_mode, grad_mode
 
 _sequence_numbers = itertools.count()
 _NO_HOOKS = {}  # the shared, never mutated, empty hook table of nodes that have none
+_NO_EDGE = (None, 0)  # the edge of an input that takes no gradient
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -211,6 +213,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        # The hot path of the library: every op of every forward and backward passes here once.
         Tensor = _Tensor or _tensor_class()
         ctx = cls()
         arrays = []
@@ -229,7 +232,7 @@ class Function:
                 arrays.append(arg)
         if not all_numpy:
             _check_same_device(args, Tensor)
-        record = requires_grad and grad_mode.is_grad_enabled()
+        record = requires_grad and grad_mode._state.enabled
         if record:
             ctx._link_inputs(args, Tensor)
         if cls._uses_setup_context:
@@ -238,12 +241,15 @@ class Function:
         else:
             outputs = cls.forward(ctx, *arrays)
         if type(outputs) is not tuple:
-            if type(outputs) is numpy.ndarray and not (cls.is_view or ctx._dirty or ctx._non_differentiable):
-                # the common case, inlined: one plain array out
-                differentiable = record and outputs.dtype.kind == "f"
-                result = Tensor._wrap(outputs, differentiable, ctx if differentiable else None)
-            else:
-                result = ctx._wrap_output(args, outputs, 0, 1, record, Tensor)
+            if not (cls.is_view or ctx._dirty or ctx._non_differentiable):
+                # the common case, inlined: one plain array out (or the NumPy scalar of a full reduction)
+                array = outputs if type(outputs) is numpy.ndarray else _as_array(outputs)
+                if record and array.dtype.kind == "f":
+                    result = Tensor._wrap(array, True, ctx)
+                    ctx._link_outputs(args, arrays, (result,), (outputs,))
+                    return result
+                return Tensor._wrap(array)
+            result = ctx._wrap_output(args, outputs, 0, 1, record, Tensor)
             if record:
                 ctx._link_outputs(args, arrays, (result,), (outputs,))
             return result
@@ -255,7 +261,7 @@ class Function:
 
     def _wrap_output(self, args, output, index, count, record, Tensor):
         if type(output) is not numpy.ndarray:
-            output = backend.ensure_array(output)  # NumPy reductions return scalars, not 0-d arrays
+            output = _as_array(output)
         if self._dirty and any(output is array for array in self._dirty):
             return self._dirty_input(args, output, Tensor)
         differentiable = (record and output.dtype.kind == "f"
@@ -283,25 +289,30 @@ class Function:
         next_functions = []
         needs_input_grad = []
         input_metadata = []
-        positions = []
-        for position, arg in enumerate(args):
+        for arg in args:
             if not isinstance(arg, Tensor):
                 needs_input_grad.append(False)
                 continue
-            positions.append(position)
-            if arg.requires_grad:
-                next_functions.append(arg._gradient_edge())
-                needs_input_grad.append(True)
-                input_metadata.append((arg._data.shape, arg._data.dtype))
+            if arg._view_info is None:  # the common cases first, without properties
+                if arg._grad_fn is not None:
+                    edge = (arg._grad_fn, arg._output_nr)
+                else:
+                    edge = _leaf_edge(arg) if arg._requires_grad else None
             else:
-                next_functions.append((None, 0))
+                edge = arg._gradient_edge() if arg.requires_grad else None
+            if edge is None:
+                next_functions.append(_NO_EDGE)
                 needs_input_grad.append(False)
                 input_metadata.append(None)
+            else:
+                next_functions.append(edge)
+                needs_input_grad.append(True)
+                input_metadata.append((arg._data.shape, arg._data.dtype))
         self.next_functions = tuple(next_functions)
         self.needs_input_grad = tuple(needs_input_grad)
-        self._input_metadata = tuple(input_metadata)
-        if len(positions) != len(args):
-            self._tensor_positions = tuple(positions)
+        self._input_metadata = input_metadata
+        if len(next_functions) != len(args):
+            self._tensor_positions = [position for position, arg in enumerate(args) if isinstance(arg, Tensor)]
 
     def _link_outputs(self, args, arrays, results, raw_outputs):
         """Make this ctx the results' node: output metadata, saved tensors, in-place inputs.
@@ -309,12 +320,12 @@ class Function:
         ``raw_outputs`` are what forward returned, before NumPy scalars became 0-d arrays:
         what forward saved is recognised by identity with those."""
         self._sequence_nr = next(_sequence_numbers)
-        self._output_metadata = tuple([(result._data.shape, result._data.dtype) for result in results])
+        self._output_metadata = [(result._data.shape, result._data.dtype) for result in results]
         if self._dirty:
             self._rebase_dirty_inputs(args, results)
         if self._to_save is not None:
             self._resolve_saved(args, arrays, results, raw_outputs)
-        if anomaly_mode.is_anomaly_enabled():
+        if anomaly_mode._enabled:
             self._forward_trace = "".join(traceback.format_stack()[:-3])
 
     def _rebase_dirty_inputs(self, args, results):
@@ -336,28 +347,20 @@ class Function:
                 continue
             if isinstance(value, _Tensor):
                 value = value._data
-            source = None
-            for arg, array in zip(args, arrays):
-                if array is value and isinstance(arg, _Tensor):
-                    source = arg
-                    break
-            else:
-                for result, raw in zip(results, raw_outputs):
-                    if raw is value or result._data is value:
-                        source = result
-                        break
-            if source is None and isinstance(value, (int, float, bool, numpy.generic)):
-                saved.append(value)  # a number stays a number (and so works on any device)
-            elif source is None:  # an intermediate array: a constant for backward
-                saved.append(SavedTensor(value, VersionCounter()))
+            source = _source_of(value, args, arrays, results, raw_outputs)
+            # (SavedTensor's arguments are positional here: this runs for every saved tensor of every op)
+            if source is None:
+                if isinstance(value, (int, float, bool, numpy.generic)):
+                    saved.append(value)  # a number stays a number (and so works on any device)
+                else:  # an intermediate array: a constant for backward
+                    saved.append(SavedTensor(value, VersionCounter()))
             elif source._grad_fn is self:
-                saved.append(SavedTensor(value, source._version, output_nr=source._output_nr,
-                                         requires_grad=True, is_output=True))
+                saved.append(SavedTensor(value, source._version, None, None, source._output_nr, True, True))
             elif source._grad_fn is None and source._requires_grad:
-                saved.append(SavedTensor(value, source._version, leaf=source))
+                saved.append(SavedTensor(value, source._version, source))
             else:
-                saved.append(SavedTensor(value, source._version, grad_fn=source._grad_fn,
-                                         output_nr=source._output_nr, requires_grad=source._requires_grad))
+                saved.append(SavedTensor(value, source._version, None, source._grad_fn, source._output_nr,
+                                         source._requires_grad))
         self._saved = tuple(saved)
 
     def _release_saved(self):
@@ -392,6 +395,33 @@ class Function:
                 saved.data = tensor._data
                 saved.version_counter = tensor._version
                 saved.saved_version = tensor._version.value
+
+
+def _as_array(output):
+    """What forward returned, as an array: NumPy reductions return scalars, not 0-d arrays."""
+    return numpy.asarray(output) if isinstance(output, numpy.generic) else backend.ensure_array(output)
+
+
+def _source_of(value, args, arrays, results, raw_outputs):
+    """The tensor, among an op's inputs and outputs, whose array ``value`` is (None if none is)."""
+    for arg, array in zip(args, arrays):
+        if array is value and isinstance(arg, _Tensor):
+            return arg
+    for result, raw in zip(results, raw_outputs):
+        if raw is value or result._data is value:
+            return result
+    return None
+
+
+def _leaf_edge(tensor):
+    """(AccumulateGrad node, 0): where a gradient for the leaf ``tensor`` goes. The tensor keeps its
+    node weakly (the graph keeps it alive), so every op using the leaf in one graph shares one node."""
+    accumulator = tensor._grad_accumulator() if tensor._grad_accumulator is not None else None
+    if accumulator is None:
+        from minitorch.autograd.engine import AccumulateGrad
+        accumulator = AccumulateGrad(tensor)
+        tensor._grad_accumulator = weakref.ref(accumulator)
+    return accumulator, 0
 
 
 def _check_same_device(args, Tensor):

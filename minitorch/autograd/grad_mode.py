@@ -5,11 +5,19 @@ import functools
 import inspect
 import threading
 
-_state = threading.local()
+class _ThreadState(threading.local):
+    """Each thread's grad mode (as in PyTorch); the class attributes are every new thread's defaults.
+    Ops read ``_state.enabled`` directly: a plain attribute read is the cheapest check per op."""
+
+    enabled = True
+    inference = False
+
+
+_state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(mode: bool) -> None:
@@ -17,7 +25,7 @@ def _set_enabled(mode: bool) -> None:
 
 
 def is_inference_mode_enabled() -> bool:
-    return getattr(_state, "inference", False)
+    return _state.inference
 
 
 class _GradModeContext:

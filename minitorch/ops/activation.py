@@ -1,11 +1,13 @@
 """Activation functions beyond the elementwise basics, as ``torch.nn.functional``'s.
 
-Most are composites of existing ops: ``leaky_relu`` is a ``where``, ``silu`` is ``x * sigmoid(x)``,
+Most are composites of existing ops: ``prelu`` is a ``where``, ``silu`` is ``x * sigmoid(x)``,
 ``hardswish`` is ``x * hardsigmoid(x)``; their gradients, kinks included, come out as PyTorch's.
 A few are primitives, each for a reason given in its docstring:
 
 - ``Erf``: NumPy has no erf; ours is vectorised and accurate to a few float64 ulps (below);
 - ``Gelu``: the transformer's activation, one node instead of five;
+- ``LeakyRelu``: the GAN discriminator's activation, one node and a one-op backward instead of a
+  ``where`` of three ops with a two-sided backward;
 - ``Softplus``, ``LogSigmoid``: ``log(1 + exp(x))`` overflows for large x, so they are computed
   in a stable form;
 - ``Elu`` (elu, selu, celu): ``expm1`` for accuracy near 0, and a backward that never computes
@@ -26,7 +28,7 @@ import math
 
 import numpy
 
-from minitorch import backend
+from minitorch import backend, creation
 from minitorch.autograd.function import Function
 from minitorch.ops import elementwise
 from minitorch.ops.elementwise import exp, sigmoid, tanh, where
@@ -145,6 +147,40 @@ class Gelu(Function):
         cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
         pdf = exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return grad_output * (cdf + x * pdf), None
+
+
+class LeakyRelu(Function):
+    """x where x > 0, negative_slope * x elsewhere; d/dx = 1 where x > 0, else negative_slope (at 0 too,
+    as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return backend.array_module(x).where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, = ctx.saved_tensors
+        return LeakyReluGradient.apply(grad_output, x, ctx.negative_slope), None
+
+
+class LeakyReluGradient(Function):
+    """g where x > 0, else negative_slope * g: leaky_relu's backward (PyTorch's leaky_relu_backward);
+    d/dg = the same map, d/dx = 0 (zeros, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, grad, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return backend.array_module(x).where(x > 0, grad, grad * negative_slope)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, = ctx.saved_tensors
+        needs_grad, needs_x, _ = ctx.needs_input_grad
+        return (LeakyReluGradient.apply(grad_output, x, ctx.negative_slope) if needs_grad else None,
+                creation.zeros_like(x) if needs_x else None, None)
 
 
 class Softplus(Function):
@@ -266,7 +302,8 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise (so the gradient at 0 is negative_slope, as PyTorch)."""
-    return _result(input, where(input > 0, input, input * negative_slope), inplace)
+    _check_floating(input, "leaky_relu_cpu")
+    return _result(input, LeakyRelu.apply(input, negative_slope), inplace)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:

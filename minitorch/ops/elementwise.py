@@ -52,14 +52,32 @@ def _promote(*operands, dtype: backend.dtype | None = None):
     CuPy compute array-with-scalar in the array's dtype). None (a missing clamp bound) stays None.
     """
     if dtype is None:
-        first = operands[0]
-        if (isinstance(first, Tensor) and all(isinstance(operand, Tensor) and operand._data.dtype == first._data.dtype
-                                              for operand in operands)):
-            return operands  # the common case: nothing to promote
+        if len(operands) == 2:
+            pair = _simple_pair(*operands)
+            if pair is not None:
+                return pair
         # A NumPy number counts as a Python number in PyTorch, not as a 0-d tensor.
         operands = tuple(operand.item() if isinstance(operand, numpy.generic) else operand for operand in operands)
         dtype = backend.result_type(*(operand for operand in operands if operand is not None))
     return tuple(_cast(operand, dtype) for operand in operands)
+
+
+def _simple_pair(a, b):
+    """The two common cases, decided without ``result_type``'s general walk (this runs for every
+    binary op of every forward and backward): two tensors of one dtype, returned as they are, and
+    a floating tensor with a Python float or int (``x * 2.0``, ``1 - x``), where the number takes
+    the tensor's dtype. None for any other pair."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            return (a, b) if a._data.dtype == b._data.dtype else None
+        if type(b) in _PLAIN_NUMBERS and a._data.dtype.kind == "f":
+            return a, a._data.dtype.type(b)
+    elif isinstance(b, Tensor) and type(a) in _PLAIN_NUMBERS and b._data.dtype.kind == "f":
+        return b._data.dtype.type(a), b
+    return None
+
+
+_PLAIN_NUMBERS = (float, int)  # not bool (an int subclass): exact types only
 
 
 def _cast(value, dtype: backend.dtype):
@@ -155,8 +173,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        needs_x, needs_y = ctx.needs_input_grad or (False, False)
-        ctx.save_for_backward(x if needs_y else None, y if needs_x else None)  # each serves the other's grad
+        if ctx.needs_input_grad:  # (empty when nothing is recorded)
+            needs_x, needs_y = ctx.needs_input_grad
+            ctx.save_for_backward(x if needs_y else None, y if needs_x else None)  # each serves the other's grad
         return x * y
 
     @staticmethod
@@ -240,6 +259,8 @@ class PowScalar(Function):
         exponent = ctx.exponent
         if exponent == 0:
             return creation.zeros_like(grad_output), None
+        if exponent == 2:  # the common square: two ops, not three (x ** 1 is x)
+            return grad_output * (2 * x), None
         return grad_output * (exponent * x ** (exponent - 1)), None
 
 
@@ -368,18 +389,52 @@ class UnaryFunction(Function):
         return grad_output * ctx.derivative(saved)
 
 
-def _unary(name, function, *, from_x=None, from_y=None, integers=False):
-    """The public op ``name``: a UnaryFunction subclass (``Exp`` for "exp") applied to its input.
+class Relu(UnaryFunction):
+    """max(x, 0); d/dx = 1 where the result is positive, else 0 (0 at 0 too, as PyTorch).
+
+    Its backward is one op, ``ReluGradient``, rather than the table's ``grad * derivative(y)``
+    (two ops): relu sits in the backward of nearly every network, once per layer."""
+
+    function = staticmethod(lambda xp, x: xp.maximum(x, 0))
+    derivative_from_result = True
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        result, = ctx.saved_tensors
+        return ReluGradient.apply(grad_output, result)
+
+
+class ReluGradient(Function):
+    """g where y > 0, else 0: relu's backward (PyTorch's threshold_backward); d/dg = the same mask,
+    d/dy = 0 (zeros, not None, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, grad, result):
+        ctx.save_for_backward(result)
+        return grad * (result > 0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        result, = ctx.saved_tensors
+        needs_grad, needs_result = ctx.needs_input_grad
+        return (ReluGradient.apply(grad_output, result) if needs_grad else None,
+                creation.zeros_like(result) if needs_result else None)
+
+
+def _unary(name, function=None, *, from_x=None, from_y=None, integers=False, primitive=None):
+    """The public op ``name``: a UnaryFunction subclass (``Exp`` for "exp", or ``primitive`` when the
+    row needs its own backward) applied to its input.
 
     Integer and bool inputs become the default float dtype, unless ``integers`` (abs, relu)
     keeps integers; then bool inputs raise, as in PyTorch.
     """
-    primitive = type(name.capitalize(), (UnaryFunction,), {
-        "function": staticmethod(function),
-        "derivative": staticmethod(from_y or from_x),
-        "derivative_from_result": from_y is not None,
-        "__module__": __name__,
-    })
+    if primitive is None:
+        primitive = type(name.capitalize(), (UnaryFunction,), {
+            "function": staticmethod(function),
+            "derivative": staticmethod(from_y or from_x),
+            "derivative_from_result": from_y is not None,
+            "__module__": __name__,
+        })
 
     def op(input):
         if not integers:
@@ -408,7 +463,7 @@ cos = _unary("cos", lambda xp, x: xp.cos(x), from_x=lambda x: -sin(x))
 tan = _unary("tan", lambda xp, x: xp.tan(x), from_y=lambda y: 1 + y * y)
 tanh = _unary("tanh", lambda xp, x: xp.tanh(x), from_y=lambda y: 1 - y * y)
 sigmoid = _unary("sigmoid", lambda xp, x: 1 / (1 + xp.exp(-x)), from_y=lambda y: y * (1 - y))  # as PyTorch
-relu = _unary("relu", lambda xp, x: xp.maximum(x, 0), from_y=lambda y: sign(y), integers=True)  # 1 where y > 0
+relu = _unary("relu", primitive=Relu, integers=True)
 abs = _unary("abs", lambda xp, x: xp.abs(x), from_x=lambda x: sign(x), integers=True)  # abs'(0) = sign(0) = 0
 
 
@@ -513,7 +568,7 @@ bitwise_xor = _binary("bitwise_xor", lambda xp, x, y: x ^ y, floats=False)
 def add(input, other, *, alpha=1):
     """input + alpha * other, with type promotion."""
     input, other = _promote(input, other)
-    return _apply(Add, input, _times_alpha(other, alpha))
+    return _apply(Add, input, other if alpha == 1 and type(alpha) is int else _times_alpha(other, alpha))
 
 
 def sub(input, other, *, alpha=1):
@@ -525,7 +580,7 @@ def sub(input, other, *, alpha=1):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     input, other = _promote(input, other)
-    return _apply(Sub, input, _times_alpha(other, alpha))
+    return _apply(Sub, input, other if alpha == 1 and type(alpha) is int else _times_alpha(other, alpha))
 
 
 def _times_alpha(other: Tensor, alpha):
@@ -547,6 +602,9 @@ def div(input, other, *, rounding_mode=None):
     Rounded division is piecewise constant, so its gradient is zero, as PyTorch's.
     """
     if rounding_mode is None:
+        pair = _simple_pair(input, other)
+        if pair is not None and _array(pair[0]).dtype.kind == "f":  # already floating: no promotion to work out
+            return _apply(Div, *pair)
         dtype = backend.float_dtype_for(backend.result_type(input, other))
         return _apply(Div, *_promote(input, other, dtype=dtype))
     if rounding_mode not in _ROUNDED_DIVISION:

@@ -23,6 +23,7 @@ import numpy
 
 from minitorch import backend, creation
 from minitorch.autograd.function import Function
+from minitorch.ops import shape as shape_ops
 from minitorch.tensor import Tensor, _type_name, _wrap_dim
 
 # What max(input, dim) and min(input, dim) return: a tuple that also has .values and .indices
@@ -41,6 +42,8 @@ def _names_no_dim(dim) -> bool:
 
 def _dims(dim, ndim: int):
     """``dim`` (None, an int, or a sequence) as a sorted tuple of non-negative axes; None or () means all."""
+    if type(dim) is int and ndim:  # the common case first (sum(0), mean(-1)): this runs for every reduction
+        return (_wrap_dim(dim, ndim),)
     if _names_no_dim(dim):
         return tuple(range(ndim))
     if isinstance(dim, int):
@@ -92,6 +95,14 @@ def _divide_or_zero(numerator: Tensor, denominator: Tensor) -> Tensor:
     return (numerator / denominator.masked_fill(zero, 1)).masked_fill(zero, 0)
 
 
+def _mean(x, axes, keepdim: bool, count: int):
+    """``x.mean(axes)`` computed as NumPy computes it (float16 summed in float32), without the Python
+    layer of ``ndarray.mean``, which costs more than the sum itself on small arrays."""
+    if x.dtype == numpy.float16:
+        return (x.sum(axis=axes, keepdims=keepdim, dtype=numpy.float32) / count).astype(numpy.float16)
+    return x.sum(axis=axes, keepdims=keepdim) / count
+
+
 class _Reduction(Function):
     """A reduction over ``axes``: remembers the input's shape so that its backward can broadcast back."""
 
@@ -101,6 +112,14 @@ class _Reduction(Function):
     def kept(ctx, reduced: Tensor) -> Tensor:
         """A result-shaped tensor with the reduced axes put back as size 1, to broadcast against the input."""
         return reduced if ctx.keepdim else reduced.reshape(_kept_shape(ctx.input_shape, ctx.axes))
+
+    def broadcast_back(ctx, reduced: Tensor) -> Tensor:
+        """A result-shaped tensor expanded back to the input's shape. When the reduced axes lead
+        (a full reduction, ``sum(0)``), broadcasting puts them back by itself: one op, not two."""
+        axes = ctx.axes
+        if not ctx.keepdim and axes != tuple(range(len(axes))):
+            reduced = reduced.reshape(_kept_shape(ctx.input_shape, axes))
+        return shape_ops.Expand.apply(reduced, ctx.input_shape)  # the primitive: the shape is known to be valid
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,7 +136,25 @@ class Sum(_Reduction):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return ctx.kept(grad_output).expand(*ctx.input_shape), None, None, None
+        return ctx.broadcast_back(grad_output), None, None, None
+
+
+class Mean(_Reduction):
+    """mean(x, axes) over n elements; d/dx = 1/n broadcast back over the averaged axes.
+
+    A primitive, not ``sum / n``: one op forward and two backward instead of two and three."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.remember(x, axes, keepdim)
+        ctx.count = math.prod(x.shape[axis] for axis in axes)
+        if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (and without NumPy's warning)
+            return backend.array_module(x).full(_reduced_shape(x.shape, axes, keepdim), numpy.nan, dtype=x.dtype)
+        return _mean(x, axes, keepdim, ctx.count)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return ctx.broadcast_back(grad_output / ctx.count), None, None
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
@@ -146,9 +183,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
                            f"complex dtype. Got: {_type_name(dtype or input.dtype)}")
     if dtype is not None:
         input = input.to(dtype)
-    axes = _dims(dim, input._data.ndim)
-    count = math.prod(input._data.shape[axis] for axis in axes)
-    return Sum.apply(input, axes, keepdim, None) / count
+    return Mean.apply(input, _dims(dim, input._data.ndim), keepdim)
 
 
 class Prod(_Reduction):

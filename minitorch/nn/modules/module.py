@@ -191,10 +191,15 @@ class Module:
 
     def __getattr__(self, name):
         # Only called when normal lookup fails: parameters, buffers and modules live in their dicts.
-        for store in ("_parameters", "_buffers", "_modules"):
-            values = self.__dict__.get(store)
-            if values is not None and name in values:
-                return values[name]
+        # (Written out, not as a loop over the three: ``self.weight`` runs in every layer's forward.)
+        state = self.__dict__
+        if "_parameters" in state:
+            if name in state["_parameters"]:
+                return state["_parameters"][name]
+            if name in state["_buffers"]:
+                return state["_buffers"][name]
+            if name in state["_modules"]:
+                return state["_modules"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
