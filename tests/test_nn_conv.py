@@ -12,7 +12,8 @@ import torch
 from hypothesis import given, strategies as st
 
 import minitorch
-from minitorch.ops.conv import ConstantPad, Fold, Unfold, Window
+from minitorch.ops.conv import (ConstantPad, Convolution, ConvolutionWeightGrad, Fold, TransposedConvolution,
+                                Unfold, Window)
 from helpers import (assert_same_state_dict, check_against_torch, check_double_backward_against_torch,
                      check_gradcheck, check_module_against_torch, check_program)
 from strategies import FLOAT_DTYPES, arrays
@@ -178,6 +179,8 @@ PRIMITIVES = {
                (2, 4, 3, 4), (2, 2, 2, 2)),
     "conv_transpose2d": (lambda x, w: minitorch.nn.functional.conv_transpose2d(
         x, w, stride=2, padding=(1, 0), output_padding=1, dilation=(1, 2)), (1, 2, 3, 2), (2, 3, 2, 2)),
+    "convolution_weight_grad": (lambda x, y: ConvolutionWeightGrad.apply(x, y, WINDOW, 2), (2, 4, 4, 6),
+                                (2, 2, 3, 2)),
 }
 
 
@@ -204,6 +207,47 @@ def test_second_derivatives_match_torch(name):
     check_double_backward_against_torch(lambda x, w, b: function(minitorch.nn.functional, x, w, b),
                                         lambda x, w, b: function(torch.nn.functional, x, w, b),
                                         *[rng.standard_normal(shape) for shape in shapes])
+
+
+# -------------------------------------------------------------------------------------------------
+# The three convolution primitives: adjoint to each other, and equal to the composite they fuse
+# -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_convolution_primitives_are_the_three_faces_of_one_bilinear_map(groups):
+    """<conv(x, w), y> = <x, conv_transpose(y, w)> = <w, weight_grad(x, y)>: each is the other's adjoint."""
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((2, 4, 4, 6)), rng.standard_normal((2, 2, 3, 2))
+    weight = rng.standard_normal((2, 4 // groups, 2, 3))
+    x_, y_, weight_ = (minitorch.tensor(a) for a in (x, y, weight))
+    output = Convolution.apply(x_, weight_, None, WINDOW, groups).numpy()
+    image = TransposedConvolution.apply(y_, weight_, None, WINDOW, groups).numpy()
+    weight_gradient = ConvolutionWeightGrad.apply(x_, y_, WINDOW, groups).numpy()
+    assert (output.shape, image.shape, weight_gradient.shape) == (y.shape, x.shape, weight.shape)
+    expected = (output * y).sum()
+    assert (image * x).sum() == pytest.approx(expected) and (weight_gradient * weight).sum() == pytest.approx(expected)
+
+
+def composite_conv2d(x, weight, bias, window, groups):
+    """weight @ unfold(x) + bias from Unfold, matmul and add: what ``Convolution`` fuses."""
+    batch, out_channels = x.shape[0], weight.shape[0]
+    columns = Unfold.apply(x, window).reshape(batch, groups, -1, math.prod(window.output_size))
+    output = weight.reshape(groups, out_channels // groups, -1) @ columns
+    return output.reshape(batch, out_channels, *window.output_size) + bias.reshape(-1, 1, 1)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_fused_convolution_matches_the_composite_in_values_and_gradients(groups):
+    rng = np.random.default_rng(3)
+    x, weight, bias = (minitorch.tensor(rng.standard_normal(shape), requires_grad=True)
+                       for shape in ((2, 4, 4, 6), (2, 4 // groups, 2, 3), (2,)))
+    upstream = minitorch.tensor(rng.standard_normal((2, 2, 3, 2)))
+    results = []
+    for convolve in (Convolution.apply, composite_conv2d):
+        output = convolve(x, weight, bias, WINDOW, groups)
+        results.append([output] + list(minitorch.autograd.grad(output, [x, weight, bias], upstream)))
+    for fused, composite in zip(*results):
+        np.testing.assert_allclose(fused.detach().numpy(), composite.detach().numpy(), rtol=1e-9, atol=1e-10)
 
 
 # -------------------------------------------------------------------------------------------------

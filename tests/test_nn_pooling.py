@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, strategies as st
 
 import minitorch
-from helpers import (check_double_backward_against_torch, check_gradcheck, check_module_against_torch,
+from helpers import (check_against_torch, check_double_backward_against_torch, check_gradcheck, check_module_against_torch,
                      check_program)
 from strategies import FLOAT_DTYPES
 
@@ -92,6 +92,20 @@ def test_ceil_mode_drops_a_last_window_that_starts_in_the_right_padding(name, si
     layers = both(name, kernel, stride, padding, ceil_mode=True)
     output = check_module_against_torch(*layers, distinct((2, size, size + 1)))
     assert output.shape[-2] == layers[1](torch.zeros(2, size, size + 1)).shape[-2]
+
+
+@pytest.mark.parametrize("kernel_size", [2, (2, 3), 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tiled_max_pool_sends_ties_to_the_first_maximum_and_nan_wins_like_torch(kernel_size, dtype):
+    """Windows that tile the input take the faster path (a mask of the maxima): ties, as after a ReLU,
+    go to the first maximum in row-major order, a NaN wins (the last NaN of its window), and rows and
+    columns no window reaches get no gradient."""
+    rng = np.random.default_rng(4)
+    x = np.maximum(rng.integers(-2, 3, (2, 3, 7, 8)), 0).astype(dtype)  # many tied zeros, ones and twos
+    x[0, 0, 0, :4] = np.nan
+    x[1, 2, 3, 5] = np.nan
+    check_against_torch(lambda t: F.max_pool2d(t, kernel_size), lambda t: TF.max_pool2d(t, kernel_size), x)
+    check_against_torch(lambda t: F.max_pool2d(t, kernel_size), lambda t: TF.max_pool2d(t, kernel_size), x[0])
 
 
 # -------------------------------------------------------------------------------------------------
@@ -237,6 +251,7 @@ def _unpool(x):
 PRIMITIVES = {  # each primitive through the smallest function that reaches it
     "max_pool2d (gather/scatter at the argmax)": (lambda x: F.max_pool2d(x, 3, 2, 1, dilation=1), (1, 2, 4, 5)),
     "dilated max_pool2d in ceil mode": (lambda x: F.max_pool2d(x, 2, 2, 1, dilation=2, ceil_mode=True), (1, 1, 5, 6)),
+    "tiled max_pool2d (a mask of the maxima)": (lambda x: F.max_pool2d(x, (2, 3)), (1, 2, 5, 7)),
     "avg_pool2d (unfold)": (lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), (1, 2, 4, 5)),
     "adaptive_max_pool2d": (lambda x: F.adaptive_max_pool2d(x, (3, 2)), (1, 2, 4, 5)),
     "adaptive_avg_pool2d (averaging matrices)": (lambda x: F.adaptive_avg_pool2d(x, (3, 2)), (1, 2, 4, 5)),
@@ -255,6 +270,7 @@ def test_primitive_first_and_second_derivatives_match_finite_differences(name):
 
 DOUBLE_BACKWARD = {
     "max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x, 3, 2, 1) ** 2,
+    "tiled max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x, 2) ** 2,
     "avg_pool2d": lambda lib, x: lib.nn.functional.avg_pool2d(x, 3, 2, 1, ceil_mode=True) ** 2,
     "adaptive_max_pool2d": lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, (2, 3)) ** 2,
     "bilinear": lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=1.5, mode="bilinear") ** 2,

@@ -1,21 +1,31 @@
 """Convolution as im2col + one matmul; transposed convolution, padding, unfold and fold.
 
-Two primitives carry the family, each the other's backward:
+Two kernels carry the family, each the other's adjoint:
 
-- ``Unfold`` (im2col) copies every window a kernel sees into a column: an input
-  ``(N, C, *size)`` becomes ``(N, C, *kernel_size, *output_size)``. It reads the
-  zero-padded input through one strided view (``as_strided``), so the copy is the
-  only pass over memory; NumPy and CuPy both have ``as_strided``.
-- ``Fold`` (col2im) adds the columns back onto the image they came from: one
-  strided slice-add per kernel offset (9 for a 3x3 kernel), never a loop over pixels.
+- im2col copies every window a kernel sees into a column: it reads the zero-padded
+  input through one strided view (``sliding_window_view``), so the copy is the only
+  pass over memory; NumPy and CuPy both have it.
+- col2im adds the columns back onto the image they came from: one strided slice-add
+  per kernel offset (9 for a 3x3 kernel), never a loop over pixels.
 
-A convolution is then ``weight @ unfold(input)``: one matmul per call, with
-groups as a batch dimension of that matmul. Its gradients come for free from
-``MatMul`` and ``Unfold``: the weight's is one matmul of the upstream gradient
-with the columns, the input's is ``fold(weight^T @ grad_output)``. A
-transposed convolution is the same two steps the other way round
-(``fold(weight^T @ input)``), so it is exactly the input gradient of the
-convolution with the same weight, and double backward works through both.
+A convolution is then ``weight @ im2col(input)``, one matrix product (per group).
+Like cuDNN, it has three primitives, the three faces of one bilinear map
+``(input, weight) -> output``, and each one's gradients are the other two:
+
+- ``Convolution``: output = weight @ im2col(input);
+- ``TransposedConvolution``: input-sized image = col2im(weight^T @ output-sized x), the
+  convolution's input gradient, and ``conv_transpose*d`` itself;
+- ``ConvolutionWeightGrad``: weight-sized = output-sized g @ im2col(input)^T, the
+  convolution's weight gradient.
+
+Their backwards are written with each other, so double backward works through all three.
+The batch is folded into the GEMM (its rows run over batch and positions together), so the
+whole batch is one large GEMM per group (a stack of per-sample products is many small ones),
+and the weight gradient is one GEMM summing over batch and positions at once. The working
+layout that makes this fast is explained above ``_channels_last``.
+
+``Unfold`` and ``Fold`` are im2col and col2im as primitives in PyTorch's
+``(N, C, *kernel_size, *output_size)`` layout, for ``unfold``, ``fold`` and average pooling.
 
 Padding (``pad``) is a ``ConstantPad`` primitive (its backward is the opposite
 pad, which crops) or, for reflect/replicate/circular, a gather of an index
@@ -35,12 +45,11 @@ from typing import NamedTuple
 from minitorch import backend
 from minitorch.autograd.function import Function
 from minitorch.ops.indexing import AdvancedIndex
-from minitorch.ops.linalg import matmul
 from minitorch.tensor import Tensor
 
 
 # ---------------------------------------------------------------------------------------------
-# The primitives: im2col and col2im
+# The kernels: im2col and col2im
 # ---------------------------------------------------------------------------------------------
 
 class Window(NamedTuple):
@@ -74,26 +83,57 @@ class Window(NamedTuple):
                      for k, spacing, count, step in zip(offset, self.dilation, self.output_size, self.stride))
 
 
+def _at_axes(ndim: int, axes, slices) -> tuple:
+    """An index of an ndim-d array: ``slices`` along ``axes``, everything elsewhere."""
+    index = [slice(None)] * ndim
+    for axis, item in zip(axes, slices):
+        index[axis] = item
+    return tuple(index)
+
+
+def _padded(x, window: Window, axes, fill=0):
+    """``x`` with its spatial ``axes`` padded with ``fill`` to ``window.padded_size()`` (itself if no padding)."""
+    xp = backend.array_module(x)
+    padded_size = window.padded_size()
+    if padded_size == tuple(x.shape[axis] for axis in axes):
+        return x
+    shape = list(x.shape)
+    for axis, size in zip(axes, padded_size):
+        shape[axis] = size
+    padded = xp.full(shape, fill, dtype=x.dtype)
+    padded[_at_axes(x.ndim, axes, window.image_slices())] = x
+    return padded
+
+
+def _window_view(padded, window: Window, axes):
+    """A strided view of every window of a padded image: the spatial ``axes`` become ``output_size``
+    (one per window) and ``kernel_size`` axes are appended (the window's taps). Copying it is im2col."""
+    xp = backend.array_module(padded)
+    reach = tuple(spacing * (kernel - 1) + 1 for spacing, kernel in zip(window.dilation, window.kernel_size))
+    view = xp.lib.stride_tricks.sliding_window_view(padded, reach, axis=tuple(axes))
+    windows = _at_axes(padded.ndim, axes, (slice(0, (count - 1) * step + 1, step)
+                                           for count, step in zip(window.output_size, window.stride)))
+    return view[windows + tuple(slice(None, None, spacing) for spacing in window.dilation)]
+
+
+def _add_windows(image, columns, window: Window, axes) -> None:
+    """col2im, in place: add each window's column back onto the padded ``image`` where the window lies;
+    ``columns`` is indexed like ``_window_view(image)``. One strided add per kernel offset."""
+    for offset in itertools.product(*(range(kernel) for kernel in window.kernel_size)):
+        image[_at_axes(image.ndim, axes, window.offset_slices(offset))] += columns[(Ellipsis,) + offset]
+
+
 class Unfold(Function):
     """im2col: ``(N, C, *size)`` -> ``(N, C, *kernel_size, *output_size)``; d/dx = fold(grad)."""
 
     @staticmethod
     def forward(ctx, x, window):
         ctx.window = window
-        xp = backend.array_module(x)
-        padded_size = window.padded_size()
-        if padded_size != tuple(x.shape[2:]):
-            padded = xp.zeros(x.shape[:2] + padded_size, dtype=x.dtype)
-            padded[(slice(None), slice(None)) + window.image_slices()] = x
-        else:
-            padded = x
-        batch_stride, channel_stride, *spatial_strides = padded.strides
-        columns = xp.lib.stride_tricks.as_strided(
-            padded, shape=x.shape[:2] + window.kernel_size + window.output_size,
-            strides=(batch_stride, channel_stride,
-                     *(stride * spacing for stride, spacing in zip(spatial_strides, window.dilation)),
-                     *(stride * step for stride, step in zip(spatial_strides, window.stride))))
-        return xp.ascontiguousarray(columns)
+        axes = tuple(range(2, x.ndim))
+        view = _window_view(_padded(x, window, axes), window, axes)  # (N, C, *output_size, *kernel_size)
+        dims = len(axes)
+        kernel_first = (0, 1) + tuple(range(2 + dims, 2 + 2 * dims)) + axes
+        return backend.array_module(x).ascontiguousarray(view.transpose(kernel_first))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -108,15 +148,194 @@ class Fold(Function):
     def forward(ctx, columns, window):
         ctx.window = window
         xp = backend.array_module(columns)
-        leading = (slice(None), slice(None))
+        dims = len(window.kernel_size)
+        axes = tuple(range(2, 2 + dims))
         image = xp.zeros(columns.shape[:2] + window.padded_size(), dtype=columns.dtype)
-        for offset in itertools.product(*(range(kernel) for kernel in window.kernel_size)):
-            image[leading + window.offset_slices(offset)] += columns[leading + offset]
-        return xp.ascontiguousarray(image[leading + window.image_slices()])
+        output_first = (0, 1) + tuple(range(2 + dims, 2 + 2 * dims)) + axes
+        _add_windows(image, columns.transpose(output_first), window, axes)
+        return xp.ascontiguousarray(image[_at_axes(image.ndim, axes, window.image_slices())])
 
     @staticmethod
     def backward(ctx, grad_output):
         return Unfold.apply(grad_output, ctx.window), None
+
+
+# ---------------------------------------------------------------------------------------------
+# The convolution primitives: one bilinear map, three faces
+# ---------------------------------------------------------------------------------------------
+#
+# The working layout. The GEMM contracts over (kernel taps, input channels) and runs over
+# (batch, output positions). im2col and col2im move k*k times the image's data, and NumPy copies
+# and adds fast only along long contiguous runs: so both work on a channels-last image
+# (groups, N, *padded_size, C / groups), where each tap's run is (kernel_w * channels) long
+# (an NCHW image gives runs of one output row, 7 values for a 7x7 output). The GEMM is oriented
+# so that its result comes out as (C_out, N * L), which becomes (N, C_out, *output_size) with a copy
+# of contiguous rows (and takes the bias on the way). The weight is reordered to match,
+# (C_out, *kernel_size, C_in / groups): a small copy.
+
+def _channels_last(x, window: Window, groups: int):
+    """The padded image (groups, N, *padded_size, C / groups) of ``x`` (N, C, *size)."""
+    batch, channels, *size = x.shape
+    grouped = x.reshape((batch, groups, channels // groups) + tuple(size))
+    dims = len(size)
+    grouped = grouped.transpose((1, 0) + tuple(range(3, 3 + dims)) + (2,))
+    # (copied even without padding: im2col then reads contiguous runs of channels)
+    return backend.array_module(x).ascontiguousarray(_padded(grouped, window, tuple(range(2, 2 + dims))))
+
+
+def _gemm_columns(x, window: Window, groups: int):
+    """im2col of ``x`` (N, C, *size): ``(groups, N * L, prod(kernel_size) * C / groups)``."""
+    dims = len(window.kernel_size)
+    view = _window_view(_channels_last(x, window, groups), window, tuple(range(2, 2 + dims)))
+    # (groups, N, *output_size, C / groups, *kernel_size) -> channels last again, then copied
+    taps_then_channels = tuple(range(2 + dims)) + tuple(range(3 + dims, 3 + 2 * dims)) + (2 + dims,)
+    columns = backend.array_module(x).ascontiguousarray(view.transpose(taps_then_channels))
+    return columns.reshape(groups, x.shape[0] * math.prod(window.output_size), -1)
+
+
+def _gemm_weight(weight, groups: int):
+    """(C_out, C_in / groups, *kernel_size) -> (groups, C_out / groups, prod(kernel_size) * C_in / groups)."""
+    channels_last = weight.transpose((0,) + tuple(range(2, weight.ndim)) + (1,))
+    return backend.array_module(weight).ascontiguousarray(channels_last).reshape(groups, weight.shape[0] // groups,
+                                                                                 -1)
+
+
+def _gemm_rows(y, groups: int):
+    """An output-sized ``y`` (N, C_out, *output_size) as the GEMM's ``(groups, C_out / groups, N * L)``."""
+    batch, channels = y.shape[:2]
+    rows = backend.array_module(y).ascontiguousarray(y.reshape(batch, channels, -1).swapaxes(0, 1))
+    return rows.reshape(groups, channels // groups, -1)
+
+
+def _from_gemm_rows(rows, batch: int, spatial_size: tuple, bias):
+    """The GEMM's ``(groups, C_out / groups, N * L)`` back as (N, C_out, *spatial_size), plus the bias
+    (added during the transposing copy, so it costs no pass of its own)."""
+    xp = backend.array_module(rows)
+    channels = rows.shape[0] * rows.shape[1]
+    transposed = rows.reshape(channels, batch, -1).swapaxes(0, 1)
+    if bias is None:
+        return xp.ascontiguousarray(transposed).reshape((batch, channels) + spatial_size)
+    output = xp.empty((batch, channels) + spatial_size, dtype=rows.dtype)
+    xp.add(transposed, bias.reshape(-1, 1), out=output.reshape(transposed.shape))
+    return output
+
+
+def _convolve(x, weight, bias, window: Window, groups: int, columns):
+    """output (N, C_out, *output_size) = weight @ im2col(x) (+ bias), given ``columns`` = im2col(x)."""
+    rows = _gemm_weight(weight, groups) @ columns.swapaxes(1, 2)
+    return _from_gemm_rows(rows, x.shape[0], window.output_size, bias)
+
+
+def _convolve_transpose(y, weight, bias, window: Window, groups: int):
+    """image (N, C_in, *input_size) = col2im(weight^T @ y) (+ bias): the adjoint of ``_convolve``."""
+    xp = backend.array_module(y)
+    batch, dims = y.shape[0], len(window.kernel_size)
+    columns = _gemm_rows(y, groups).swapaxes(1, 2) @ _gemm_weight(weight, groups)  # (groups, N * L, taps * C)
+    group_channels = weight.shape[1]
+    columns = columns.reshape((groups, batch) + window.output_size + window.kernel_size + (group_channels,))
+    axes = tuple(range(2, 2 + dims))
+    image = xp.zeros((groups, batch) + window.padded_size() + (group_channels,), dtype=y.dtype)
+    _add_windows(image, xp.moveaxis(columns, -1, 2 + dims), window, axes)
+    # (groups, N, *size, C / groups) -> (N, C, *size), cropped and transposed in one copy
+    image = image[_at_axes(image.ndim, axes, window.image_slices())]
+    image = image.transpose((1, 0, 2 + dims) + axes)
+    output = xp.empty((batch, groups, group_channels) + window.input_size, dtype=y.dtype)
+    if bias is None:
+        output[...] = image
+    else:
+        xp.add(image, bias.reshape((groups, group_channels) + (1,) * dims), out=output)
+    return output.reshape((batch, groups * group_channels) + window.input_size)
+
+
+def _weight_gradient(x, y, window: Window, groups: int, columns=None):
+    """weight-sized = y @ im2col(x)^T: one GEMM summing over batch and positions."""
+    if columns is None:
+        columns = _gemm_columns(x, window, groups)
+    gradient = _gemm_rows(y, groups) @ columns  # (groups, C_out / groups, taps * C_in / groups)
+    dims = len(window.kernel_size)
+    gradient = gradient.reshape((y.shape[1],) + window.kernel_size + (x.shape[1] // groups,))
+    return backend.array_module(x).ascontiguousarray(gradient.transpose((0, dims + 1) + tuple(range(1, dims + 1))))
+
+
+def _bias_gradient(grad_output: Tensor) -> Tensor:
+    return grad_output.sum((0,) + tuple(range(2, grad_output.ndim)))
+
+
+class Convolution(Function):
+    """y = weight @ im2col(x) + bias; dx = conv_transpose(dy, weight), dweight = dy @ im2col(x)^T,
+    dbias = dy summed over batch and positions. ``columns``: im2col of x, when the caller has it."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, window, groups, columns=None):
+        ctx.window, ctx.groups = window, groups
+        ctx.save_for_backward(x, weight)
+        if columns is None:
+            columns = _gemm_columns(x, window, groups)
+        # (the weight gradient makes the columns again: kept until backward, they would take
+        # prod(kernel_size) times the input's memory, as many activations as the rest of a CNN)
+        return _convolve(x, weight, bias, window, groups, columns)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        window, groups = ctx.window, ctx.groups
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_input = TransposedConvolution.apply(grad_output, weight, None, window, groups)
+        if ctx.needs_input_grad[1]:
+            grad_weight = ConvolutionWeightGrad.apply(x, grad_output, window, groups)
+        if ctx.needs_input_grad[2]:
+            grad_bias = _bias_gradient(grad_output)
+        return grad_input, grad_weight, grad_bias, None, None, None
+
+
+class TransposedConvolution(Function):
+    """x_image = col2im(weight^T @ y) + bias, the adjoint of ``Convolution`` (``window`` describes that
+    convolution: its input is this one's output); dy = conv(dx_image, weight),
+    dweight = y @ im2col(dx_image)^T, dbias = dx_image summed over batch and positions."""
+
+    @staticmethod
+    def forward(ctx, y, weight, bias, window, groups):
+        ctx.window, ctx.groups = window, groups
+        ctx.save_for_backward(y, weight)
+        return _convolve_transpose(y, weight, bias, window, groups)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        y, weight = ctx.saved_tensors
+        window, groups = ctx.window, ctx.groups
+        grad_input = grad_weight = grad_bias = None
+        # both gradients read im2col(dx_image): made once
+        columns = _gemm_columns(grad_output._data, window, groups) if all(ctx.needs_input_grad[:2]) else None
+        if ctx.needs_input_grad[0]:
+            grad_input = Convolution.apply(grad_output, weight, None, window, groups, columns)
+        if ctx.needs_input_grad[1]:
+            grad_weight = ConvolutionWeightGrad.apply(grad_output, y, window, groups, columns)
+        if ctx.needs_input_grad[2]:
+            grad_bias = _bias_gradient(grad_output)
+        return grad_input, grad_weight, grad_bias, None, None
+
+
+class ConvolutionWeightGrad(Function):
+    """w = y @ im2col(x)^T (the weight gradient of a convolution of x with output gradient y);
+    dx = conv_transpose(y, dw), dy = conv(x, dw). ``columns``: im2col of x, when the caller has it."""
+
+    @staticmethod
+    def forward(ctx, x, y, window, groups, columns=None):
+        ctx.window, ctx.groups = window, groups
+        ctx.save_for_backward(x, y)
+        return _weight_gradient(x, y, window, groups, columns)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.saved_tensors
+        window, groups = ctx.window, ctx.groups
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_x = TransposedConvolution.apply(y, grad_output, None, window, groups)
+        if ctx.needs_input_grad[1]:
+            grad_y = Convolution.apply(x, grad_output, None, window, groups)
+        return grad_x, grad_y, None, None, None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,10 +405,6 @@ def _check_bias(weight: Tensor, bias, channels: int) -> None:
                            f"{channels} elements, but got bias of size {list(bias.shape)} instead")
 
 
-def _add_bias(output: Tensor, bias, dims: int) -> Tensor:
-    return output if bias is None else output + bias.reshape(-1, *(1,) * dims)
-
-
 def _batched(input: Tensor, dims: int):
     """An unbatched input gets a batch of one, taken away again from the result."""
     if input.ndim == dims + 2:
@@ -220,7 +435,7 @@ def _conv_padding(padding, dims: int, stride, dilation, kernel_size):
 
 
 def _convolution(name: str, dims: int, input, weight, bias, stride, padding, dilation, groups):
-    """``conv1d``/``conv2d``/``conv3d``: ``weight @ unfold(input)``, groups as the matmul's batch."""
+    """``conv1d``/``conv2d``/``conv3d``: ``weight @ im2col(input)``, groups as the matmul's batch."""
     _check_input(name, dims, input)
     stride, dilation = _per_dim(stride, dims, "stride"), _per_dim(dilation, dims, "dilation")
     kernel_size = tuple(weight.shape[2:])
@@ -241,10 +456,7 @@ def _convolution(name: str, dims: int, input, weight, bias, stride, padding, dil
                            f"({_spatial(spans)}). Kernel size can't be greater than actual input size")
     output_size = tuple((n - span) // s + 1 for n, span, s in zip(padded, spans, stride))
     window = Window(kernel_size, stride, before, dilation, size, output_size)
-    batch = input.shape[0]
-    columns = Unfold.apply(input, window).reshape(batch, groups, -1, math.prod(output_size))
-    output = matmul(weight.reshape(groups, out_channels // groups, -1), columns)
-    return unbatch(_add_bias(output.reshape(batch, out_channels, *output_size), bias, dims))
+    return unbatch(Convolution.apply(input, weight, bias, window, groups))
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -273,7 +485,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _transposed_convolution(name: str, dims: int, input, weight, bias, stride, padding, output_padding, groups,
                             dilation):
-    """``conv_transpose*d``: ``fold(weight^T @ input)``, the input gradient of the convolution with ``weight``."""
+    """``conv_transpose*d``: ``col2im(weight^T @ input)``, the input gradient of the convolution with ``weight``."""
     _check_input(name, dims, input)
     if isinstance(padding, str):
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
@@ -307,11 +519,7 @@ def _transposed_convolution(name: str, dims: int, input, weight, bias, stride, p
                            f"({_spatial(output_size)}). Output size is too small")
     # The convolution this one transposes maps an image of output_size to windows of the input's size.
     window = Window(kernel_size, stride, padding, dilation, output_size, size)
-    batch = input.shape[0]
-    weight_t = weight.reshape(groups, in_channels // groups, -1).mT
-    columns = matmul(weight_t, input.reshape(batch, groups, in_channels // groups, math.prod(size)))
-    output = Fold.apply(columns.reshape(batch, out_channels, *kernel_size, *size), window)
-    return unbatch(_add_bias(output, bias, dims))
+    return unbatch(TransposedConvolution.apply(input, weight, bias, window, groups))
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

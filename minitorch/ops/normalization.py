@@ -28,6 +28,7 @@ from minitorch import backend
 from minitorch.autograd import grad_mode
 from minitorch.autograd.function import Function
 from minitorch.ops import shape
+from minitorch.tensor import Tensor
 
 
 class Normalization(Function):
@@ -45,6 +46,7 @@ class Normalization(Function):
     def forward(ctx, x, weight, bias, mean, var, axes, eps):
         xp = backend.array_module(x)
         ctx.axes, ctx.eps, ctx.batch_statistics = axes, eps, mean is None
+        ctx.bias_shape = None if bias is None else bias.shape
         if mean is None:
             mean = x.mean(axis=axes, keepdims=True)
             centered = x - mean
@@ -63,28 +65,62 @@ class Normalization(Function):
 
     @staticmethod
     def backward(ctx, grad_output, grad_mean=None, grad_var=None):
-        x, weight, mean, rstd = ctx.saved_tensors
-        axes = ctx.axes
-        if ctx.batch_statistics and grad_mode.is_grad_enabled():
-            # create_graph=True: rebuild the statistics from x with Tensor ops, so that a second
-            # backward sees how they depend on x (the saved ones are constants).
-            mean = x.mean(axes, keepdim=True)
-            rstd = ((x - mean).square().mean(axes, keepdim=True) + ctx.eps).rsqrt()
+        if grad_mode.is_grad_enabled():  # create_graph=True: the same formulas with Tensor ops, differentiable
+            return _differentiable_backward(ctx, grad_output)
+        # A plain backward: the formulas on arrays, in place where possible (a dozen passes over
+        # the activation instead of two dozen Tensor ops, each allocating its result).
+        x, weight, mean, rstd = (None if tensor is None else tensor._data for tensor in ctx.saved_tensors)
+        grad_output = grad_output._data
+        axes, needs = ctx.axes, ctx.needs_input_grad
+        normalized = x - mean
+        normalized *= rstd
         grad_input = grad_weight = grad_bias = None
-        if ctx.batch_statistics or ctx.needs_input_grad[1]:
-            normalized = (x - mean) * rstd
-        if ctx.needs_input_grad[0]:
-            scaled = grad_output if weight is None else grad_output * weight
+        if needs[1]:
+            grad_weight = (grad_output * normalized).sum(_broadcast_axes(weight.shape, x.ndim), keepdims=True)
+            grad_weight = Tensor._wrap(grad_weight.reshape(weight.shape))
+        if needs[2]:
+            grad_bias = Tensor._wrap(grad_output.sum(_broadcast_axes(ctx.bias_shape, x.ndim), keepdims=True)
+                                     .reshape(ctx.bias_shape))
+        if needs[0]:
+            scaled = grad_output * weight if weight is not None else grad_output.copy()
             if ctx.batch_statistics:
-                grad_input = rstd * (scaled - scaled.mean(axes, keepdim=True)
-                                     - normalized * (scaled * normalized).mean(axes, keepdim=True))
-            else:
-                grad_input = rstd * scaled
-        if ctx.needs_input_grad[1]:
-            grad_weight = grad_output * normalized
-        if ctx.needs_input_grad[2]:
-            grad_bias = grad_output
+                projection = (scaled * normalized).mean(axes, keepdims=True)
+                scaled -= scaled.mean(axes, keepdims=True)
+                normalized *= projection
+                scaled -= normalized
+            scaled *= rstd
+            grad_input = Tensor._wrap(scaled)
         return grad_input, grad_weight, grad_bias, None, None, None, None
+
+
+def _broadcast_axes(shape: tuple, ndim: int) -> tuple:
+    """The axes of an ndim-d array along which an array of ``shape`` is broadcast (its gradient is summed)."""
+    missing = ndim - len(shape)
+    return tuple(range(missing)) + tuple(missing + axis for axis, size in enumerate(shape) if size == 1)
+
+
+def _differentiable_backward(ctx, grad_output):
+    """``Normalization``'s backward with Tensor ops, for create_graph=True. The statistics are rebuilt
+    from x, so that a second backward sees how they depend on x (the saved ones are constants)."""
+    x, weight, mean, rstd = ctx.saved_tensors
+    axes = ctx.axes
+    if ctx.batch_statistics:
+        mean = x.mean(axes, keepdim=True)
+        rstd = ((x - mean).square().mean(axes, keepdim=True) + ctx.eps).rsqrt()
+    grad_input = grad_weight = grad_bias = None
+    normalized = (x - mean) * rstd
+    if ctx.needs_input_grad[0]:
+        scaled = grad_output if weight is None else grad_output * weight
+        if ctx.batch_statistics:
+            grad_input = rstd * (scaled - scaled.mean(axes, keepdim=True)
+                                 - normalized * (scaled * normalized).mean(axes, keepdim=True))
+        else:
+            grad_input = rstd * scaled
+    if ctx.needs_input_grad[1]:
+        grad_weight = grad_output * normalized
+    if ctx.needs_input_grad[2]:
+        grad_bias = grad_output
+    return grad_input, grad_weight, grad_bias, None, None, None, None
 
 
 # ---------------------------------------------------------------------------------------------

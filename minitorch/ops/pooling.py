@@ -13,6 +13,9 @@ Everything here works on the trailing spatial axes of an ``(N, C, ...)`` or
 - ``MaxPool2d`` and ``AdaptiveMaxPool2d`` find each window's max and where it is,
   over a ``sliding_window_view`` of the ``-inf``-padded input (or a gather, for
   adaptive windows of uneven length), in one argmax.
+- ``TiledMaxPool2d``, for windows that tile the input (``MaxPool2d(2)``, without
+  indices), needs no argmax: the max of kh * kw strided views, and a saved mask of
+  where each maximum is, which the backward multiplies the gradient by.
 - Average pooling is linear: im2col (``Unfold``, from ``conv.py``) summed over
   the kernel axes, divided by the window counts; its backward is col2im.
   Adaptive average pooling is separable: per axis a reshape-and-mean when the
@@ -36,7 +39,7 @@ import numpy
 
 from minitorch import backend
 from minitorch.autograd.function import Function
-from minitorch.ops.conv import Unfold, Window
+from minitorch.ops.conv import Unfold, Window, _padded, _window_view
 from minitorch.tensor import Tensor, _type_name
 
 # ---------------------------------------------------------------------------------------------
@@ -116,7 +119,8 @@ class MaxPool2d(_MaxOverWindows):
             starts = xp.arange(window.output_size[axis]) * window.stride[axis] - window.padding[axis]
             positions = starts[:, None] + xp.arange(window.kernel_size[axis]) * window.dilation[axis]
             taps.append(positions.clip(0, x.shape[axis - 2] - 1))
-        return ctx.found(x, _windows(x, window, lowest), *taps)
+        axes = (x.ndim - 2, x.ndim - 1)
+        return ctx.found(x, _window_view(_padded(x, window, axes, lowest), window, axes), *taps)
 
 
 class AdaptiveMaxPool2d(_MaxOverWindows):
@@ -128,6 +132,89 @@ class AdaptiveMaxPool2d(_MaxOverWindows):
         rows, cols = (_adaptive_taps(xp, size, out) for size, out in zip(x.shape[-2:], output_size))
         windows = x[..., rows[:, None, :, None], cols[None, :, None, :]]  # (..., Ho, Wo, taps_h, taps_w)
         return ctx.found(x, windows, rows, cols)
+
+
+class TiledMaxPool2d(Function):
+    """Max pooling whose windows tile the input (stride = kernel, no padding or dilation: the usual
+    ``MaxPool2d(2)``); d/dx = the gradient sent to each window's maximum.
+
+    Faster than ``MaxPool2d``'s argmax over gathered windows: the max is taken over the kh * kw strided
+    views of the input (one per kernel offset, never copying the windows), and the backward multiplies
+    the gradient by a saved 0/1 mask of where each window's maximum is, in the input's own layout
+    (N, C, Ho, kh, Wo, kw). Ties go to the first maximum in row-major order and a NaN wins, the
+    last NaN of a window over earlier ones, as in PyTorch's scan.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel_size):
+        xp = backend.array_module(x)
+        (kernel_h, kernel_w), (height, width) = kernel_size, x.shape[-2:]
+        out_h, out_w = height // kernel_h, width // kernel_w
+        taps = [x[..., i:out_h * kernel_h:kernel_h, j:out_w * kernel_w:kernel_w]
+                for i in range(kernel_h) for j in range(kernel_w)]
+        values = xp.maximum(taps[0], taps[-1])
+        for tap in taps[1:-1]:
+            xp.maximum(values, tap, out=values)
+        mask = xp.empty(x.shape[:-2] + (out_h, kernel_h, out_w, kernel_w), dtype=bool)
+        picks = [mask[..., i, :, j] for i in range(kernel_h) for j in range(kernel_w)]
+        claimed = xp.zeros(values.shape, dtype=bool)  # windows whose maximum an earlier tap already holds
+        for tap, pick in zip(taps[:-1], picks[:-1]):
+            xp.equal(tap, values, out=pick)
+            xp.greater(pick, claimed, out=pick)  # (a > b is a and not b)
+            xp.logical_or(claimed, pick, out=claimed)
+        xp.logical_not(claimed, out=picks[-1])
+        if x.dtype.kind == "f" and xp.isnan(values).any():
+            later_nan = xp.zeros(values.shape, dtype=bool)
+            for tap, pick in zip(reversed(taps), reversed(picks)):
+                nan = xp.isnan(tap)
+                xp.copyto(pick, nan & ~later_nan, where=xp.isnan(values))
+                later_nan |= nan
+        ctx.mask, ctx.input_size = mask, (height, width)
+        return values
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return ToWindowMaxima.apply(grad_output, ctx.mask, ctx.input_size), None
+
+
+class ToWindowMaxima(Function):
+    """Zeros of ``input_size`` (the last two axes) with each window's value where its maximum is
+    (``mask``: (..., Ho, kh, Wo, kw), one True per window); d/dvalues = the gradient read at the maxima."""
+
+    @staticmethod
+    def forward(ctx, values, mask, input_size):
+        ctx.mask = mask
+        xp = backend.array_module(values)
+        *lead, out_h, kernel_h, out_w, kernel_w = mask.shape
+        # repeated along each row first, so that the multiply runs along whole contiguous rows
+        spread = xp.repeat(values, kernel_w, axis=-1)[..., None, :] * mask.reshape(
+            *lead, out_h, kernel_h, out_w * kernel_w)
+        spread = spread.reshape(*lead, out_h * kernel_h, out_w * kernel_w)
+        if spread.shape[-2:] == tuple(input_size):
+            return spread
+        result = xp.zeros(tuple(lead) + tuple(input_size), dtype=values.dtype)  # rows no window reached stay 0
+        result[..., :out_h * kernel_h, :out_w * kernel_w] = spread
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return FromWindowMaxima.apply(grad_output, ctx.mask), None, None
+
+
+class FromWindowMaxima(Function):
+    """Each window's value at its maximum (``mask`` as for ``ToWindowMaxima``, whose adjoint this is);
+    d/dx = the gradient sent to the maxima."""
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.mask, ctx.input_size = mask, x.shape[-2:]
+        *_, out_h, kernel_h, out_w, kernel_w = mask.shape
+        tiled = x[..., :out_h * kernel_h, :out_w * kernel_w].reshape(mask.shape)
+        return (tiled * mask).sum(axis=(-3, -1))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return ToWindowMaxima.apply(grad_output, ctx.mask, ctx.input_size), None
 
 
 def _adaptive_taps(xp, size: int, out: int):
@@ -142,22 +229,6 @@ def _adaptive_bounds(xp, size: int, out: int):
     """PyTorch's adaptive windows over ``size`` positions: window i is [floor(i*size/out), ceil((i+1)*size/out))."""
     position = xp.arange(out)
     return position * size // out, -(-(position + 1) * size // out)
-
-
-def _windows(x, window: Window, fill):
-    """A view (..., Ho, Wo, kernel_h, kernel_w) of the windows of ``x``, padded with ``fill``."""
-    xp = backend.array_module(x)
-    padded_size = window.padded_size()
-    if padded_size != tuple(x.shape[-2:]):
-        padded = xp.full(x.shape[:-2] + padded_size, fill, dtype=x.dtype)
-        padded[(Ellipsis,) + window.image_slices()] = x
-        x = padded
-    reach = [(k - 1) * d + 1 for k, d in zip(window.kernel_size, window.dilation)]
-    view = xp.lib.stride_tricks.sliding_window_view(x, reach, axis=(-2, -1))
-    (stride_h, stride_w), (dilation_h, dilation_w) = window.stride, window.dilation
-    out_h, out_w = window.output_size
-    return view[..., :(out_h - 1) * stride_h + 1:stride_h, :(out_w - 1) * stride_w + 1:stride_w,
-                ::dilation_h, ::dilation_w]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,19 +352,29 @@ def _check_floating(op: str, input: Tensor):
 # Max pooling and unpooling
 # ---------------------------------------------------------------------------------------------
 
+def _max_pool_window(input: Tensor, kernel_size, stride, padding, dilation, ceil_mode) -> Window:
+    if input.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    return _window("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=False):
     """The max of each window, and its flat index in the input plane (``h * W + w``)."""
-    if input.ndim not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    window = _window("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    window = _max_pool_window(input, kernel_size, stride, padding, dilation, ceil_mode)
     return MaxPool2d.apply(input, window)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    result = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return result if return_indices else result[0]
+    if return_indices:
+        return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    window = _max_pool_window(input, kernel_size, stride, padding, dilation, ceil_mode)
+    tiled = (window.stride == window.kernel_size and window.padding == (0, 0) and window.dilation == (1, 1)
+             and window.output_size == tuple(n // k for n, k in zip(window.input_size, window.kernel_size)))
+    if tiled:
+        return TiledMaxPool2d.apply(input, window.kernel_size)
+    return MaxPool2d.apply(input, window)[0]
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
