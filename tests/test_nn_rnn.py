@@ -83,6 +83,16 @@ def test_recurrent_layer_matches_torch(configuration, seq_len, batch, with_state
     check_module_against_torch(ours, theirs, data.draw(arrays(input_shape, dtype)), *states)
 
 
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_wide_float32_layer_matches_torch(name):
+    """At a realistic width in float32 (the benchmark's LSTM, shorter): the fused kernels' in-place
+    gate arithmetic and sigmoid-through-tanh stay within float32 tolerances of PyTorch."""
+    torch.manual_seed(0)
+    ours, theirs = _twins(name, np.float32, 28, 128, num_layers=2, batch_first=True)
+    input = np.random.default_rng(0).standard_normal((16, 7, 28)).astype(np.float32)
+    check_module_against_torch(ours, theirs, input)
+
+
 @given(kind=st.sampled_from(CELL_KINDS), input_size=st.integers(1, 4), hidden_size=st.integers(1, 4),
        bias=st.booleans(), batch=st.integers(0, 3), with_state=st.booleans(), dtype=FLOAT_DTYPES, data=st.data())
 def test_cell_matches_torch(kind, input_size, hidden_size, bias, batch, with_state, dtype, data):

@@ -163,59 +163,88 @@ def _step_starts(batch_sizes) -> list[int]:
     return starts
 
 
-def _sigmoid(xp, x):
-    return 1 / (1 + xp.exp(-x))
+def _by_gate(weight, gate_count: int):
+    """``(gates * hidden, n)`` weight rows as ``(gates, hidden, n)``: one matrix per gate (a view)."""
+    return weight.reshape(gate_count, weight.shape[0] // gate_count, weight.shape[1])
+
+
+def _sigmoid_from_tanh_(x) -> None:
+    """In place, tanh(a / 2) becomes sigmoid(a) = (1 + tanh(a / 2)) / 2."""
+    x *= 0.5
+    x += 0.5
 
 
 class Recurrence(Function):
     """One layer, one direction, over a whole packed sequence; backward is backpropagation through time.
 
-    Subclasses give the cell: ``cache_widths`` (what each step keeps for backward, in multiples of
-    the hidden size), ``step`` (one step forward on arrays) and ``step_backward`` (its
-    derivative). ``forward`` and ``backward`` here are the loops over time; they reach the cell
-    through ``ctx``, which is an instance of the subclass.
+    Subclasses give the cell: ``cache_widths`` (what each step keeps for backward besides its
+    activated gates, in multiples of the hidden size), ``step`` (one step forward on arrays, in
+    place) and ``step_backward`` (its derivative, into the gate gradients). ``forward`` and
+    ``backward`` here are the loops over time; they reach the cell through ``ctx``, which is an
+    instance of the subclass.
+
+    Shaped for speed:
+    - the gates are kept gate-major, ``(gate, row, unit)``: each gate of each step is a contiguous
+      ``(batch, hidden)`` block, so the gate arithmetic runs on contiguous arrays, in place (NumPy
+      pays per row on a column slice of a ``(batch, gates * hidden)`` array);
+    - the input's share of every step is one batched matmul up front, the hidden bias folded in
+      (except in GRU, whose candidate gate scales it by r); the activated gates overwrite it;
+    - each step makes one GEMM into a reused ``(batch, gates * hidden)`` buffer, read gate-major
+      through a transposed view;
+    - sigmoid(a) is computed as (1 + tanh(a / 2)) / 2, so all of an LSTM's gates take one tanh
+      call (NumPy's tanh is vectorized, cheaper than exp, and cannot overflow): the sigmoid gates'
+      weights are halved up front (``preactivation_scale``; exact, a power of two).
     """
 
     mode = None
     gate_count = 1
     cache_widths = ()
+    preactivation_scale = None
+    fold_hidden_bias = True
 
     @staticmethod
     def forward(ctx, batch_sizes, reverse, input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr):
         xp = backend.array_module(input)
-        hidden_size = w_hh.shape[0] // ctx.gate_count
+        count, hidden_size, dtype = ctx.gate_count, w_hh.shape[0] // ctx.gate_count, input.dtype
         starts = _step_starts(batch_sizes)
         order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
         rows_total = input.shape[0]
-        # The input's share of the gates, for every time step at once.
-        gates_input = input @ w_ih.T
-        if b_ih is not None:
-            gates_input += b_ih
+        weight_input, weight_hidden, bias_input, bias_hidden = w_ih, w_hh, b_ih, b_hh
+        if ctx.preactivation_scale is not None:
+            scale = xp.asarray(ctx.preactivation_scale, dtype=dtype).repeat(hidden_size)
+            weight_input, weight_hidden = w_ih * scale[:, None], w_hh * scale[:, None]
+            if b_ih is not None:
+                bias_input, bias_hidden = b_ih * scale, b_hh * scale
+        if b_ih is not None and ctx.fold_hidden_bias:
+            bias_input, bias_hidden = bias_input + bias_hidden, None
+        # The input's share of the gates, for every time step at once: (gate, row, unit).
+        gates = xp.matmul(input, _by_gate(weight_input, count).transpose(0, 2, 1))
+        if bias_input is not None:
+            gates += bias_input.reshape(count, 1, hidden_size)
         h_state = hx.copy()
         c_state = cx.copy() if cx is not None else None
-        output = xp.empty((rows_total, hx.shape[1]), dtype=input.dtype)
+        output = xp.empty((rows_total, hx.shape[1]), dtype=dtype)
         h_previous = xp.empty_like(output)     # the state each step started from: for dW_hh
-        cache = [xp.empty((rows_total, width * hidden_size), dtype=input.dtype) for width in ctx.cache_widths]
-        h_unprojected = xp.empty((rows_total, hidden_size), dtype=input.dtype) if w_hr is not None else None
+        cache = [xp.empty((rows_total, width * hidden_size), dtype=dtype) for width in ctx.cache_widths]
+        h_unprojected = xp.empty((rows_total, hidden_size), dtype=dtype) if w_hr is not None else None
+        hidden = xp.empty((hx.shape[0], count * hidden_size), dtype=dtype)  # h W_hh^T, reused by every step
         for t in order:
             batch = batch_sizes[t]
             rows = slice(starts[t], starts[t] + batch)
             h = h_state[:batch]
             h_previous[rows] = h
-            gates_hidden = h @ w_hh.T
-            if b_hh is not None:
-                gates_hidden += b_hh
-            c = c_state[:batch] if c_state is not None else None
-            h, c = ctx.step(xp, gates_input[rows], gates_hidden, h, c, [array[rows] for array in cache])
+            gates_hidden = hidden[:batch]
+            xp.matmul(h, weight_hidden.T, out=gates_hidden)
+            if bias_hidden is not None:
+                gates_hidden += bias_hidden
+            h_next = (h_unprojected if w_hr is not None else output)[rows]
+            ctx.step(xp, gates[:, rows], gates_hidden.reshape(batch, count, hidden_size).transpose(1, 0, 2), h,
+                     c_state[:batch] if c_state is not None else None, h_next, [array[rows] for array in cache])
             if w_hr is not None:  # LSTM with projections: the state carried on is h W_hr^T
-                h_unprojected[rows] = h
-                h = h @ w_hr.T
-            output[rows] = h
-            h_state[:batch] = h
-            if c is not None:
-                c_state[:batch] = c
+                xp.matmul(h_next, w_hr.T, out=output[rows])
+            h_state[:batch] = output[rows]
         ctx.batch_sizes, ctx.reverse = batch_sizes, reverse
-        ctx.save_for_backward(input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr, h_previous, h_unprojected, *cache)
+        ctx.save_for_backward(input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr, h_previous, h_unprojected, gates, *cache)
         return (output, h_state, c_state) if c_state is not None else (output, h_state)
 
     @staticmethod
@@ -225,39 +254,43 @@ class Recurrence(Function):
             return _composite_backward(ctx, grad_output, grad_hn, grad_cn)
         saved = [tensor._data if tensor is not None else None for tensor in ctx.saved_tensors]
         # (the initial states and biases are kept for the composite backward only)
-        input, _, _, w_ih, w_hh, _, _, w_hr, h_previous, h_unprojected, *cache = saved
+        input, _, _, w_ih, w_hh, _, _, w_hr, h_previous, h_unprojected, gates, *cache = saved
         xp = backend.array_module(input)
+        count, hidden_size = gates.shape[0], gates.shape[2]
         batch_sizes = ctx.batch_sizes
         starts = _step_starts(batch_sizes)
         order = range(len(batch_sizes)) if ctx.reverse else range(len(batch_sizes) - 1, -1, -1)
         grad_output = grad_output._data
-        grad_gates_input = xp.empty((input.shape[0], w_hh.shape[0]), dtype=input.dtype)
-        # The gates' gradients are the same through W_ih and W_hh, except in GRU (its candidate
-        # gate scales the hidden state's share by r).
+        rows_total, max_batch = input.shape[0], grad_hn.shape[0]
+        # d(loss)/d(gates) of every step, row-major like W's rows: the weights' gradients are then
+        # one GEMM over all steps each. The gradients through W_ih and W_hh are the same, except
+        # in GRU (its candidate gate scales the hidden state's share by r).
+        grad_gates_input = xp.empty((rows_total, count * hidden_size), dtype=gates.dtype)
         grad_gates_hidden = xp.empty_like(grad_gates_input) if ctx.mode == "GRU" else grad_gates_input
+        # One step's gate gradients, gate-major (contiguous per gate) while the cell computes them.
+        step_input = xp.empty((count, max_batch, hidden_size), dtype=gates.dtype)
+        step_hidden = xp.empty_like(step_input) if ctx.mode == "GRU" else step_input
         grad_projected = xp.empty_like(grad_output) if w_hr is not None else None
         grad_h_state = grad_hn._data.copy()
         grad_c_state = grad_cn._data.copy() if grad_cn is not None else None
         for t in order:
             batch = batch_sizes[t]
             rows = slice(starts[t], starts[t] + batch)
-            grad_h = grad_h_state[:batch] + grad_output[rows]
+            grad_h = grad_h_state[:batch]
+            grad_h += grad_output[rows]
             if w_hr is not None:
                 grad_projected[rows] = grad_h
                 grad_h = grad_h @ w_hr
             grad_c = grad_c_state[:batch] if grad_c_state is not None else None
-            step_cache = [array[rows] for array in cache]
-            grad_input_step, grad_hidden_step, grad_h_direct, grad_c = ctx.step_backward(
-                xp, grad_h, grad_c, h_previous[rows], step_cache)
-            grad_gates_input[rows] = grad_input_step
-            grad_gates_hidden[rows] = grad_hidden_step
-            grad_h = grad_hidden_step @ w_hh
+            grad_h_direct = ctx.step_backward(xp, grad_h, grad_c, h_previous[rows], gates[:, rows],
+                                              step_input[:, :batch], step_hidden[:, :batch],
+                                              [array[rows] for array in cache])
+            _copy_to_rows(grad_gates_input[rows], step_input[:, :batch])
+            if grad_gates_hidden is not grad_gates_input:
+                _copy_to_rows(grad_gates_hidden[rows], step_hidden[:, :batch])
+            xp.matmul(grad_gates_hidden[rows], w_hh, out=grad_h_state[:batch])
             if grad_h_direct is not None:
-                grad_h += grad_h_direct
-            grad_h_state[:batch] = grad_h
-            if grad_c is not None:
-                grad_c_state[:batch] = grad_c
-        # The weights' gradients: one matmul over all time steps each.
+                grad_h_state[:batch] += grad_h_direct
         needs = ctx.needs_input_grad
         wrap = Tensor._wrap
         grads = [
@@ -271,6 +304,12 @@ class Recurrence(Function):
             wrap(grad_projected.T @ h_unprojected) if needs[9] else None,
         ]
         return (None, None, *grads)
+
+
+def _copy_to_rows(rows, gate_major) -> None:
+    """Gate-major ``(gate, batch, unit)`` into the rows ``(batch, gate * unit)``."""
+    count, batch, size = gate_major.shape
+    rows.reshape(batch, count, size)[...] = gate_major.transpose(1, 0, 2)
 
 
 def _composite_backward(ctx, grad_output, grad_hn, grad_cn):
@@ -288,38 +327,35 @@ class RNNTanh(Recurrence):
     """h' = tanh(a), a = x W_ih^T + h W_hh^T + biases; da = dh' (1 - h'^2)."""
 
     mode = "RNN_TANH"
-    cache_widths = (1,)  # h'
 
     @staticmethod
-    def step(xp, gates_input, gates_hidden, h, c, cache):
-        h_next, = cache
-        h_next[...] = xp.tanh(gates_input + gates_hidden)
-        return h_next, None
+    def step(xp, gates, gates_hidden, h, c, h_next, cache):
+        gates += gates_hidden
+        xp.tanh(gates, out=gates)
+        h_next[...] = gates[0]
 
     @staticmethod
-    def step_backward(xp, grad_h, grad_c, h_previous, cache):
-        h_next, = cache
-        grad_gates = grad_h * (1 - h_next * h_next)
-        return grad_gates, grad_gates, None, None
+    def step_backward(xp, grad_h, grad_c, h_previous, gates, grad_gates, grad_gates_hidden, cache):
+        h_next, grad_a = gates[0], grad_gates[0]
+        xp.multiply(h_next, h_next, out=grad_a)
+        xp.subtract(1, grad_a, out=grad_a)
+        grad_a *= grad_h
 
 
 class RNNReLU(Recurrence):
     """h' = relu(a); da = dh' [a > 0]."""
 
     mode = "RNN_RELU"
-    cache_widths = (1,)  # h'
 
     @staticmethod
-    def step(xp, gates_input, gates_hidden, h, c, cache):
-        h_next, = cache
-        xp.maximum(gates_input + gates_hidden, 0, out=h_next)
-        return h_next, None
+    def step(xp, gates, gates_hidden, h, c, h_next, cache):
+        gates += gates_hidden
+        xp.maximum(gates, 0, out=gates)
+        h_next[...] = gates[0]
 
     @staticmethod
-    def step_backward(xp, grad_h, grad_c, h_previous, cache):
-        h_next, = cache
-        grad_gates = grad_h * (h_next > 0)
-        return grad_gates, grad_gates, None, None
+    def step_backward(xp, grad_h, grad_c, h_previous, gates, grad_gates, grad_gates_hidden, cache):
+        xp.multiply(grad_h, gates[0] > 0, out=grad_gates[0])
 
 
 class LSTM(Recurrence):
@@ -328,34 +364,52 @@ class LSTM(Recurrence):
 
     mode = "LSTM"
     gate_count = 4
-    cache_widths = (4, 1, 1)  # the activated gates i, f, g, o; c; tanh(c')
+    cache_widths = (1, 1)  # c; tanh(c')
+    preactivation_scale = (0.5, 0.5, 1, 0.5)  # i, f, o are sigmoids (see Recurrence)
 
     @staticmethod
-    def step(xp, gates_input, gates_hidden, h, c, cache):
-        gates, c_previous, tanh_c = cache
-        size = c.shape[1]
-        preactivation = gates_input + gates_hidden
-        gates[:, :2 * size] = _sigmoid(xp, preactivation[:, :2 * size])
-        gates[:, 2 * size:3 * size] = xp.tanh(preactivation[:, 2 * size:3 * size])
-        gates[:, 3 * size:] = _sigmoid(xp, preactivation[:, 3 * size:])
-        i, f, g, o = (gates[:, k * size:(k + 1) * size] for k in range(4))
+    def step(xp, gates, gates_hidden, h, c, h_next, cache):
+        c_previous, tanh_c = cache
+        gates += gates_hidden
+        xp.tanh(gates, out=gates)
+        i, f, g, o = gates
+        _sigmoid_from_tanh_(gates[:2])
+        _sigmoid_from_tanh_(o)
         c_previous[...] = c
-        c_next = f * c + i * g
-        tanh_c[...] = xp.tanh(c_next)
-        return o * tanh_c, c_next
+        c *= f
+        xp.multiply(i, g, out=tanh_c)
+        c += tanh_c
+        xp.tanh(c, out=tanh_c)
+        xp.multiply(o, tanh_c, out=h_next)
 
     @staticmethod
-    def step_backward(xp, grad_h, grad_c, h_previous, cache):
-        gates, c_previous, tanh_c = cache
-        size = c_previous.shape[1]
-        i, f, g, o = (gates[:, k * size:(k + 1) * size] for k in range(4))
-        grad_c = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
-        grad_gates = xp.empty_like(gates)
-        grad_gates[:, :size] = grad_c * g * i * (1 - i)
-        grad_gates[:, size:2 * size] = grad_c * c_previous * f * (1 - f)
-        grad_gates[:, 2 * size:3 * size] = grad_c * i * (1 - g * g)
-        grad_gates[:, 3 * size:] = grad_h * tanh_c * o * (1 - o)
-        return grad_gates, grad_gates, None, grad_c * f
+    def step_backward(xp, grad_h, grad_c, h_previous, gates, grad_gates, grad_gates_hidden, cache):
+        c_previous, tanh_c = cache
+        i, f, g, o = gates
+        grad_i, grad_f, grad_g, grad_o = grad_gates
+        # dc += dh' o (1 - tanh(c')^2), with grad_o as scratch
+        xp.multiply(tanh_c, tanh_c, out=grad_o)
+        xp.subtract(1, grad_o, out=grad_o)
+        grad_o *= o
+        grad_o *= grad_h
+        grad_c += grad_o
+        # do = dh' tanh(c') o (1 - o)
+        xp.subtract(1, o, out=grad_o)
+        grad_o *= o
+        grad_o *= tanh_c
+        grad_o *= grad_h
+        # di = dc g i (1 - i), df = dc c f (1 - f)
+        xp.subtract(1, gates[:2], out=grad_gates[:2])
+        grad_gates[:2] *= gates[:2]
+        grad_gates[:2] *= grad_c
+        grad_i *= g
+        grad_f *= c_previous
+        # dg = dc i (1 - g^2)
+        xp.multiply(g, g, out=grad_g)
+        xp.subtract(1, grad_g, out=grad_g)
+        grad_g *= i
+        grad_g *= grad_c
+        grad_c *= f
 
 
 class GRU(Recurrence):
@@ -364,29 +418,50 @@ class GRU(Recurrence):
 
     mode = "GRU"
     gate_count = 3
-    cache_widths = (3, 1)  # the activated gates r, z, n; h_n = h W_hn^T + b_hn
+    cache_widths = (1,)  # h_n = h W_hn^T + b_hn
+    preactivation_scale = (0.5, 0.5, 1)  # r, z are sigmoids (see Recurrence)
+    fold_hidden_bias = False
 
     @staticmethod
-    def step(xp, gates_input, gates_hidden, h, c, cache):
-        gates, hidden_n = cache
-        size = h.shape[1]
-        gates[:, :2 * size] = _sigmoid(xp, gates_input[:, :2 * size] + gates_hidden[:, :2 * size])
-        r, z, n = (gates[:, k * size:(k + 1) * size] for k in range(3))
-        hidden_n[...] = gates_hidden[:, 2 * size:]
-        n[...] = xp.tanh(gates_input[:, 2 * size:] + r * hidden_n)
-        return n + z * (h - n), None
+    def step(xp, gates, gates_hidden, h, c, h_next, cache):
+        hidden_n, = cache
+        r_z = gates[:2]
+        r_z += gates_hidden[:2]
+        xp.tanh(r_z, out=r_z)
+        _sigmoid_from_tanh_(r_z)
+        r, z, n = gates
+        hidden_n[...] = gates_hidden[2]
+        xp.multiply(r, hidden_n, out=h_next)
+        n += h_next
+        xp.tanh(n, out=n)
+        xp.subtract(h, n, out=h_next)
+        h_next *= z
+        h_next += n
 
     @staticmethod
-    def step_backward(xp, grad_h, grad_c, h_previous, cache):
-        gates, hidden_n = cache
-        size = hidden_n.shape[1]
-        r, z, n = (gates[:, k * size:(k + 1) * size] for k in range(3))
-        grad_n = grad_h * (1 - z) * (1 - n * n)
-        grad_z = grad_h * (h_previous - n) * z * (1 - z)
-        grad_r = grad_n * hidden_n * r * (1 - r)
-        grad_gates_input = xp.concatenate([grad_r, grad_z, grad_n], axis=1)
-        grad_gates_hidden = xp.concatenate([grad_r, grad_z, grad_n * r], axis=1)
-        return grad_gates_input, grad_gates_hidden, grad_h * z, None
+    def step_backward(xp, grad_h, grad_c, h_previous, gates, grad_gates, grad_gates_hidden, cache):
+        hidden_n, = cache
+        r, z, n = gates
+        grad_r, grad_z, grad_n = grad_gates
+        # dn = dh' (1 - z) (1 - n^2)
+        xp.subtract(1, z, out=grad_z)
+        xp.multiply(n, n, out=grad_n)
+        xp.subtract(1, grad_n, out=grad_n)
+        grad_n *= grad_z
+        grad_n *= grad_h
+        # dz = dh' (h - n) z (1 - z), with grad_r as scratch
+        grad_z *= z
+        grad_z *= grad_h
+        xp.subtract(h_previous, n, out=grad_r)
+        grad_z *= grad_r
+        # dr = dn h_n r (1 - r)
+        xp.subtract(1, r, out=grad_r)
+        grad_r *= r
+        grad_r *= hidden_n
+        grad_r *= grad_n
+        grad_gates_hidden[:2] = grad_gates[:2]
+        xp.multiply(grad_n, r, out=grad_gates_hidden[2])
+        return grad_h * z
 
 
 _FUSED = {kind.mode: kind for kind in (RNNTanh, RNNReLU, LSTM, GRU)}

@@ -67,7 +67,9 @@ def _update_moments(param: Tensor, grad, state: dict, group: dict):
     lerp_(state["exp_avg"]._data, grad, 1 - hyperparameter(beta1))
     exp_avg_sq = state["exp_avg_sq"]._data
     exp_avg_sq *= hyperparameter(beta2)
-    exp_avg_sq += hyperparameter(1 - beta2) * grad * grad
+    square = grad * hyperparameter(1 - beta2)  # (1 - beta2) g g, in torch's order (addcmul_)
+    square *= grad
+    exp_avg_sq += square
     return grad
 
 
@@ -111,5 +113,10 @@ class Adam(PerParameterOptimizer):
             # the largest second moment so far: the effective step size never grows back
             second_moment = state["max_exp_avg_sq"]._data
             xp.maximum(second_moment, exp_avg_sq, out=second_moment)
-        denom = xp.sqrt(second_moment) / bias_correction2_sqrt + group["eps"]
-        param._data += (-step_size * exp_avg) / denom
+        # in place, in torch's order: denom = sqrt(v) / sqrt(bc2) + eps; p += (-step_size m) / denom
+        denom = xp.sqrt(second_moment)
+        denom /= bias_correction2_sqrt
+        denom += group["eps"]
+        update = exp_avg * -step_size
+        update /= denom
+        param._data += update
