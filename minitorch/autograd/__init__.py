@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from minitorch import backend
 from minitorch.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
-from minitorch.autograd.function import Function, once_differentiable
+from minitorch.autograd.function import Function, _tensor_class, once_differentiable
 from minitorch.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                                           no_grad, set_grad_enabled)
 from minitorch.autograd import engine
@@ -25,8 +25,8 @@ def _as_tuple(value):
 
 def _root_gradients(outputs, grad_outputs):
     """The gradient each output starts with: given, or ones for a single-element output."""
-    from minitorch.tensor import Tensor
-    grads = list(_as_tuple(grad_outputs)) or [None] * len(outputs)
+    Tensor = _tensor_class()
+    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got {len(grads)} gradients "
                            f"for {len(outputs)} outputs")
@@ -35,13 +35,13 @@ def _root_gradients(outputs, grad_outputs):
         if not output.requires_grad:
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
         if grad is None:
-            if output.numel() != 1:
+            data = output._data  # (arrays, not Tensor methods: every ``loss.backward()`` passes here)
+            if data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            xp = backend.array_module(output._data)
-            grad = Tensor._wrap(xp.ones(output._data.shape, dtype=output._data.dtype))
+            grad = Tensor._wrap(backend.array_module(data).ones(data.shape, dtype=data.dtype))
         elif not isinstance(grad, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(grad).__name__}")
-        elif grad.shape != output.shape:
+        elif grad._data.shape != output._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{index}] has a shape of {grad.shape} and output"
                                f"[{index}] has a shape of {output.shape}.")
         result.append(grad)

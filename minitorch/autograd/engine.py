@@ -215,7 +215,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
 
 def _run_leaf(node, grad_outputs, create_graph):
     """An AccumulateGrad node of ``backward()``: the leaf's hooks, then the sum into its ``.grad``."""
-    if node._pre_hooks:
+    if node.variable._hooks:  # (what ``_pre_hooks`` would build, asked without building it)
         grad_outputs = _call_tensor_hooks(node, grad_outputs)
     if grad_outputs[0] is not None:
         node.accumulate(grad_outputs[0], create_graph)

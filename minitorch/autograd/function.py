@@ -133,7 +133,7 @@ class Function:
     _dirty = ()
     _input_metadata = ()         # (shape, dtype) of each tensor input a gradient goes to, else None
     _tensor_positions = None     # which arguments are tensors, when not all are
-    _output_metadata = ()        # (shape, dtype) of each output, to make zero gradients
+    _output_metadata = ()        # (shape, dtype) of each output of a multi-output node, to make zero gradients
     _pre_hooks = _NO_HOOKS       # output_nr -> {handle id: hook(grad)}: tensor hooks; None -> node prehooks
     _retain_grad_hooks = _NO_HOOKS  # output_nr -> hook: retain_grad(), run after the tensor hooks
     _hooks = _NO_HOOKS           # {handle id: hook(grad_inputs, grad_outputs)}: after the node ran
@@ -216,25 +216,10 @@ class Function:
         # The hot path of the library: every op of every forward and backward passes here once.
         Tensor = _Tensor or _tensor_class()
         ctx = cls()
-        arrays = []
-        requires_grad = False
-        all_numpy = True
-        for arg in args:
-            if isinstance(arg, Tensor):
-                data = arg._data
-                arrays.append(data)
-                if type(data) is not numpy.ndarray:
-                    all_numpy = False
-                # (a view's requires_grad can change when its base is modified in place: ask it)
-                if not requires_grad and (arg._requires_grad or arg._view_info is not None and arg.requires_grad):
-                    requires_grad = True
-            else:
-                arrays.append(arg)
-        if not all_numpy:
+        arrays = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
+        if backend.cupy is not None:  # (without CuPy every array is a NumPy one: no devices to mix)
             _check_same_device(args, Tensor)
-        record = requires_grad and grad_mode._state.enabled
-        if record:
-            ctx._link_inputs(args, Tensor)
+        record = grad_mode._state.enabled and ctx._link_inputs(args, Tensor)
         if cls._uses_setup_context:
             outputs = cls.forward(*arrays)
             cls.setup_context(ctx, tuple(arrays), outputs)
@@ -280,8 +265,9 @@ class Function:
                 return arg
         raise RuntimeError("mark_dirty was given an array that is not an input of forward")
 
-    def _link_inputs(self, args, Tensor):
-        """Edges to the tensor inputs' nodes (set before forward, so forward can read ``needs_input_grad``).
+    def _link_inputs(self, args, Tensor) -> bool:
+        """Edges to the tensor inputs' nodes (set before forward, so forward can read ``needs_input_grad``);
+        whether any input requires grad, that is, whether the op is recorded at all.
 
         As in PyTorch, ``next_functions`` has an edge per tensor argument only; ``backward``
         still returns a gradient (or None) per argument, and the engine picks the tensors' out.
@@ -299,6 +285,7 @@ class Function:
                 else:
                     edge = _leaf_edge(arg) if arg._requires_grad else None
             else:
+                # (a view's requires_grad can change when its base is modified in place: ask it)
                 edge = arg._gradient_edge() if arg.requires_grad else None
             if edge is None:
                 next_functions.append(_NO_EDGE)
@@ -313,6 +300,7 @@ class Function:
         self._input_metadata = input_metadata
         if len(next_functions) != len(args):
             self._tensor_positions = [position for position, arg in enumerate(args) if isinstance(arg, Tensor)]
+        return True in needs_input_grad
 
     def _link_outputs(self, args, arrays, results, raw_outputs):
         """Make this ctx the results' node: output metadata, saved tensors, in-place inputs.
@@ -320,7 +308,8 @@ class Function:
         ``raw_outputs`` are what forward returned, before NumPy scalars became 0-d arrays:
         what forward saved is recognised by identity with those."""
         self._sequence_nr = next(_sequence_numbers)
-        self._output_metadata = [(result._data.shape, result._data.dtype) for result in results]
+        if len(results) > 1:  # (a single output never needs a zero gradient made for it)
+            self._output_metadata = [(result._data.shape, result._data.dtype) for result in results]
         if self._dirty:
             self._rebase_dirty_inputs(args, results)
         if self._to_save is not None:

@@ -46,6 +46,10 @@ class ReLU(_Activation):
         super().__init__()
         self.inplace = inplace
 
+    def forward(self, input):
+        # (its one option passed directly, not gathered by name: a small network's step calls this per layer)
+        return type(self).function(input, self.inplace)
+
 
 class ReLU6(ReLU):
     function = staticmethod(F.relu6)
