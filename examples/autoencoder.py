@@ -224,21 +224,14 @@ def train(args):
 
 def first_epoch_losses(args, train_images):
     """For ``--compare``: one epoch's per-step losses on a framework, from given (or freshly drawn) weights."""
-    def run(torch, initial_weights):
-        device = common.pick_device(torch, args.device)
+    def make_training_with_shared_noise(torch, args, device):
         model, loss_function, optimizer = make_training(torch, args, device)
         if args.vae:
             model.noise = numpy.random.default_rng([args.seed, 2])  # the same noise for both frameworks
-        if initial_weights is None:
-            initial_weights = common.state_dict_as_numpy(model)
-        else:
-            common.load_numpy_state_dict(torch, model, initial_weights)
-        loader = epoch_loader(torch, args, train_images, epoch=0)
-        losses = common.train_epoch(model, loader, loss_function, optimizer, device,
-                                    description=torch.__name__,
-                                    max_batches=common.SMOKE_BATCHES if args.smoke else None)
-        return losses, initial_weights
-    return run
+        return model, loss_function, optimizer
+
+    return common.first_epoch_losses(
+        args, make_training_with_shared_noise, lambda torch: epoch_loader(torch, args, train_images, epoch=0))
 
 
 def main(argv=None):

@@ -132,26 +132,16 @@ def train(args):
 
 def first_epoch_losses(args, train_images, train_labels):
     """For ``--compare``: one epoch's per-step losses on a framework, from given (or freshly drawn) weights."""
-    def run(torch, initial_weights):
-        device = common.pick_device(torch, args.device)
-        model, loss_function, optimizer, _ = make_training(torch, args, device)
-        if initial_weights is None:
-            initial_weights = common.state_dict_as_numpy(model)
-        else:
-            common.load_numpy_state_dict(torch, model, initial_weights)
-        loader = epoch_loader(torch, args, train_images, train_labels, epoch=0)
-        losses = common.train_epoch(model, loader, loss_function, optimizer, device,
-                                    description=torch.__name__,
-                                    max_batches=common.SMOKE_BATCHES if args.smoke else None)
-        return losses, initial_weights
-    return run
+    return common.first_epoch_losses(
+        args, make_training, lambda torch: epoch_loader(torch, args, train_images, train_labels, epoch=0))
 
 
 def main(argv=None):
     parser = common.make_parser(__doc__.splitlines()[0], epochs=30, batch_size=64, lr=2e-3, out="runs/cnn")
     parser.add_argument("--data", choices=("digits", "cifar10"), default="digits", help="default: %(default)s")
     parser.add_argument("--root", default=None, help="folder of the dataset files (cifar10)")
-    parser.add_argument("--shift", type=int, default=4, help="largest random shift in pixels, 0 for none (default: %(default)s)")
+    parser.add_argument("--shift", type=int, default=4,
+                        help="largest random shift in pixels, 0 for none (default: %(default)s)")
     args = common.parse_args(parser, argv)
     if args.compare:
         train_images, train_labels, *_ = load_data(args)

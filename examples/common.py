@@ -226,6 +226,24 @@ def max_relative_difference(first, second) -> float:
     return float((numpy.abs(first - second) / numpy.maximum(numpy.abs(second), 1e-12)).max())
 
 
+def first_epoch_losses(args, make_training, first_epoch_loader):
+    """What ``compare`` calls: ``run(framework, initial_weights)`` trains one epoch from
+    ``initial_weights`` (or from fresh weights when None, returned for the other framework's run)
+    and returns its per-step losses. ``make_training(framework, args, device)`` gives the model,
+    the loss function and the optimizer first; ``first_epoch_loader(framework)`` the epoch's batches."""
+    def run(torch, initial_weights):
+        device = pick_device(torch, args.device)
+        model, loss_function, optimizer, *_ = make_training(torch, args, device)
+        if initial_weights is None:
+            initial_weights = state_dict_as_numpy(model)
+        else:
+            load_numpy_state_dict(torch, model, initial_weights)
+        losses = train_epoch(model, first_epoch_loader(torch), loss_function, optimizer, device,
+                             description=torch.__name__, max_batches=SMOKE_BATCHES if args.smoke else None)
+        return losses, initial_weights
+    return run
+
+
 def compare(args, first_epoch_losses) -> float:
     """``--compare``: one epoch on each framework from the same initial weights, both curves in one plot.
 

@@ -152,18 +152,9 @@ def train(args):
 
 def first_epoch_losses(args, train_set):
     """For ``--compare``: one epoch's per-step losses on a framework, from given (or freshly drawn) weights."""
-    def run(torch, initial_weights):
-        device = common.pick_device(torch, args.device)
-        model, loss_function, optimizer = make_training(torch, args, device)
-        if initial_weights is None:
-            initial_weights = common.state_dict_as_numpy(model)
-        else:
-            common.load_numpy_state_dict(torch, model, initial_weights)
-        loader = make_loader(torch, train_set, args.batch_size, common.batch_order(len(train_set), args.seed, 0))
-        losses = common.train_epoch(model, loader, loss_function, optimizer, device, description=torch.__name__,
-                                    max_batches=common.SMOKE_BATCHES if args.smoke else None)
-        return losses, initial_weights
-    return run
+    return common.first_epoch_losses(
+        args, make_training, lambda torch: make_loader(torch, train_set, args.batch_size,
+                                                          common.batch_order(len(train_set), args.seed, 0)))
 
 
 def main(argv=None):

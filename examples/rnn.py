@@ -173,20 +173,8 @@ def first_epoch_losses(args, train_images, train_labels):
     it the curves would differ by more than float32 noise even though both compute the same thing.
     """
     args = argparse.Namespace(**{**vars(args), "dropout": 0.0})
-
-    def run(torch, initial_weights):
-        device = common.pick_device(torch, args.device)
-        model, loss_function, optimizer, _ = make_training(torch, args, device)
-        if initial_weights is None:
-            initial_weights = common.state_dict_as_numpy(model)
-        else:
-            common.load_numpy_state_dict(torch, model, initial_weights)
-        loader = epoch_loader(torch, args, train_images, train_labels, epoch=0)
-        losses = common.train_epoch(model, loader, loss_function, optimizer, device,
-                                    description=torch.__name__,
-                                    max_batches=common.SMOKE_BATCHES if args.smoke else None)
-        return losses, initial_weights
-    return run
+    return common.first_epoch_losses(
+        args, make_training, lambda torch: epoch_loader(torch, args, train_images, train_labels, epoch=0))
 
 
 def main(argv=None):

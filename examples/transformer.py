@@ -151,19 +151,8 @@ def train(args):
 
 def first_epoch_losses(args, train_inputs, train_targets):
     """For ``--compare``: one epoch's per-step losses on a framework, from given (or freshly drawn) weights."""
-    def run(torch, initial_weights):
-        device = common.pick_device(torch, args.device)
-        model, loss_function, optimizer, _ = make_training(torch, args, device)
-        if initial_weights is None:
-            initial_weights = common.state_dict_as_numpy(model)
-        else:
-            common.load_numpy_state_dict(torch, model, initial_weights)
-        loader = epoch_loader(torch, args, train_inputs, train_targets, epoch=0)
-        losses = common.train_epoch(model, loader, loss_function, optimizer, device,
-                                    description=torch.__name__,
-                                    max_batches=common.SMOKE_BATCHES if args.smoke else None)
-        return losses, initial_weights
-    return run
+    return common.first_epoch_losses(
+        args, make_training, lambda torch: epoch_loader(torch, args, train_inputs, train_targets, epoch=0))
 
 
 def make_parser():
