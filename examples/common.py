@@ -20,6 +20,8 @@ import time
 
 import numpy
 
+import metrics  # examples/metrics.py: the programs run with examples/ on the path
+
 SMOKE_BATCHES = 2  # per epoch, under --smoke
 SMOKE_EPOCHS = 2
 
@@ -133,6 +135,25 @@ def epoch_summary(epoch: int, epochs: int, train_loss: float, metric_name: str, 
     """The one line printed after each epoch."""
     return (f"epoch {epoch:3d}/{epochs}  train loss {train_loss:.4f}  test {metric_name} {metric:.4f}  "
             f"{seconds:.1f} s")
+
+
+def fit_classifier(torch, model, loss_function, optimizer, device: str, epochs, start_epoch: int, history: dict,
+                   epoch_loader, test_loader, max_batches=None, scheduler=None) -> None:
+    """Train epochs ``start_epoch`` .. ``epochs - 1`` (``epoch_loader(epoch)`` gives each epoch's batches),
+    stepping ``scheduler`` after each and appending train loss and test accuracy to ``history``, with
+    a one-line summary per epoch."""
+    for epoch in range(start_epoch, epochs):
+        with Timer() as timer:
+            losses = train_epoch(model, epoch_loader(epoch), loss_function, optimizer, device,
+                                 description=f"epoch {epoch + 1}", max_batches=max_batches)
+            if scheduler is not None:
+                scheduler.step()
+            outputs, targets = predict(torch, model, test_loader, device, max_batches)
+            accuracy = metrics.accuracy(targets, outputs.argmax(axis=1))
+        history["train_loss"].append(sum(losses) / len(losses))
+        history["accuracy"].append(accuracy)
+        print(epoch_summary(epoch + 1, epochs, history["train_loss"][-1], "accuracy", accuracy, timer.seconds),
+              flush=True)
 
 
 class Timer:

@@ -122,18 +122,10 @@ def train(args):
     print(f"{args.framework} on {device}: {len(train_set)} training points, {len(test_set)} test points")
 
     with common.Timer() as total:
-        for epoch in range(start_epoch, args.epochs):
-            with common.Timer() as timer:
-                order = common.batch_order(len(train_set), args.seed, epoch)
-                loader = make_loader(torch, train_set, args.batch_size, order)
-                losses = common.train_epoch(model, loader, loss_function, optimizer, device,
-                                            description=f"epoch {epoch + 1}", max_batches=max_batches)
-                outputs, targets = common.predict(torch, model, test_loader, device, max_batches)
-                accuracy = metrics.accuracy(targets, outputs.argmax(axis=1))
-            history["train_loss"].append(sum(losses) / len(losses))
-            history["accuracy"].append(accuracy)
-            print(common.epoch_summary(epoch + 1, args.epochs, history["train_loss"][-1], "accuracy", accuracy,
-                                       timer.seconds), flush=True)
+        common.fit_classifier(torch, model, loss_function, optimizer, device, args.epochs, start_epoch, history,
+                              lambda epoch: make_loader(torch, train_set, args.batch_size,
+                                                        common.batch_order(len(train_set), args.seed, epoch)),
+                              test_loader, max_batches)
 
     outputs, targets = common.predict(torch, model, test_loader, device, max_batches)
     predictions = outputs.argmax(axis=1)

@@ -137,18 +137,9 @@ def train(args):
           f"row by row, {len(test_images)} test images")
 
     with common.Timer() as total:
-        for epoch in range(start_epoch, args.epochs):
-            with common.Timer() as timer:
-                loader = epoch_loader(torch, args, train_images, train_labels, epoch)
-                losses = common.train_epoch(model, loader, loss_function, optimizer, device,
-                                            description=f"epoch {epoch + 1}", max_batches=max_batches)
-                scheduler.step()
-                outputs, targets = common.predict(torch, model, test_loader, device, max_batches)
-                accuracy = metrics.accuracy(targets, outputs.argmax(axis=1))
-            history["train_loss"].append(sum(losses) / len(losses))
-            history["accuracy"].append(accuracy)
-            print(common.epoch_summary(epoch + 1, args.epochs, history["train_loss"][-1], "accuracy", accuracy,
-                                       timer.seconds), flush=True)
+        common.fit_classifier(torch, model, loss_function, optimizer, device, args.epochs, start_epoch, history,
+                              lambda epoch: epoch_loader(torch, args, train_images, train_labels, epoch),
+                              test_loader, max_batches, scheduler=scheduler)
 
     outputs, targets = common.predict(torch, model, test_loader, device, max_batches)
     predictions = outputs.argmax(axis=1)
