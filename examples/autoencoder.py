@@ -192,18 +192,13 @@ def train(args):
     kind = "variational autoencoder" if args.vae else "autoencoder"
     print(f"{args.framework} on {device}: {kind}, {len(train_images)} training images, {len(test_images)} test images")
 
+    def evaluate():
+        reconstructions, originals = reconstruct(torch, model, test_loader, device, max_batches)
+        return {"mse": metrics.mean_squared_error(originals, reconstructions)}
+
     with common.Timer() as total:
-        for epoch in range(start_epoch, args.epochs):
-            with common.Timer() as timer:
-                loader = epoch_loader(torch, args, train_images, epoch)
-                losses = common.train_epoch(model, loader, loss_function, optimizer, device,
-                                            description=f"epoch {epoch + 1}", max_batches=max_batches)
-                reconstructions, originals = reconstruct(torch, model, test_loader, device, max_batches)
-                mse = metrics.mean_squared_error(originals, reconstructions)
-            history["train_loss"].append(sum(losses) / len(losses))
-            history["mse"].append(mse)
-            print(common.epoch_summary(epoch + 1, args.epochs, history["train_loss"][-1], "mse", mse,
-                                       timer.seconds), flush=True)
+        common.fit(model, loss_function, optimizer, device, args.epochs, start_epoch, history,
+                   lambda epoch: epoch_loader(torch, args, train_images, epoch), evaluate, max_batches)
 
     reconstructions, originals = reconstruct(torch, model, test_loader, device, max_batches)
     mse = metrics.mean_squared_error(originals, reconstructions)

@@ -137,23 +137,36 @@ def epoch_summary(epoch: int, epochs: int, train_loss: float, metric_name: str, 
             f"{seconds:.1f} s")
 
 
-def fit_classifier(torch, model, loss_function, optimizer, device: str, epochs, start_epoch: int, history: dict,
-                   epoch_loader, test_loader, max_batches=None, scheduler=None) -> None:
+def fit(model, loss_function, optimizer, device: str, epochs, start_epoch: int, history: dict, epoch_loader,
+        evaluate, max_batches=None, scheduler=None) -> None:
     """Train epochs ``start_epoch`` .. ``epochs - 1`` (``epoch_loader(epoch)`` gives each epoch's batches),
-    stepping ``scheduler`` after each and appending train loss and test accuracy to ``history``, with
-    a one-line summary per epoch."""
+    stepping ``scheduler`` after each. ``evaluate()`` returns the test metrics as a dict, the headline
+    metric first; the train loss and each metric are appended to ``history``, with a one-line summary
+    per epoch."""
     for epoch in range(start_epoch, epochs):
         with Timer() as timer:
             losses = train_epoch(model, epoch_loader(epoch), loss_function, optimizer, device,
                                  description=f"epoch {epoch + 1}", max_batches=max_batches)
             if scheduler is not None:
                 scheduler.step()
-            outputs, targets = predict(torch, model, test_loader, device, max_batches)
-            accuracy = metrics.accuracy(targets, outputs.argmax(axis=1))
+            scores = evaluate()
         history["train_loss"].append(sum(losses) / len(losses))
-        history["accuracy"].append(accuracy)
-        print(epoch_summary(epoch + 1, epochs, history["train_loss"][-1], "accuracy", accuracy, timer.seconds),
+        for name, value in scores.items():
+            history[name].append(value)
+        headline = next(iter(scores))
+        print(epoch_summary(epoch + 1, epochs, history["train_loss"][-1], headline, scores[headline], timer.seconds),
               flush=True)
+
+
+def fit_classifier(torch, model, loss_function, optimizer, device: str, epochs, start_epoch: int, history: dict,
+                   epoch_loader, test_loader, max_batches=None, scheduler=None) -> None:
+    """``fit`` with the test accuracy of ``model`` on ``test_loader`` as the metric."""
+    def evaluate():
+        outputs, targets = predict(torch, model, test_loader, device, max_batches)
+        return {"accuracy": metrics.accuracy(targets, outputs.argmax(axis=1))}
+
+    fit(model, loss_function, optimizer, device, epochs, start_epoch, history, epoch_loader, evaluate,
+        max_batches, scheduler)
 
 
 class Timer:

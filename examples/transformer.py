@@ -117,20 +117,15 @@ def train(args):
     print(f"{args.framework} on {device}: sorting {args.length} digits of {args.vocab}; "
           f"{len(train_inputs)} training sequences, {len(test_inputs)} test sequences")
 
+    def evaluate():
+        outputs, targets = common.predict(torch, model, test_loader, device, max_batches)
+        token_accuracy, sequence_accuracy = sequence_metrics(targets, outputs)
+        return {"sequence accuracy": sequence_accuracy, "token accuracy": token_accuracy}
+
     with common.Timer() as total:
-        for epoch in range(start_epoch, args.epochs):
-            with common.Timer() as timer:
-                loader = epoch_loader(torch, args, train_inputs, train_targets, epoch)
-                losses = common.train_epoch(model, loader, loss_function, optimizer, device,
-                                            description=f"epoch {epoch + 1}", max_batches=max_batches)
-                scheduler.step()
-                outputs, targets = common.predict(torch, model, test_loader, device, max_batches)
-                token_accuracy, sequence_accuracy = sequence_metrics(targets, outputs)
-            history["train_loss"].append(sum(losses) / len(losses))
-            history["sequence accuracy"].append(sequence_accuracy)
-            history["token accuracy"].append(token_accuracy)
-            print(common.epoch_summary(epoch + 1, args.epochs, history["train_loss"][-1], "sequence accuracy",
-                                       sequence_accuracy, timer.seconds), flush=True)
+        common.fit(model, loss_function, optimizer, device, args.epochs, start_epoch, history,
+                   lambda epoch: epoch_loader(torch, args, train_inputs, train_targets, epoch), evaluate,
+                   max_batches, scheduler)
 
     outputs, targets = common.predict(torch, model, test_loader, device, max_batches)
     token_accuracy, sequence_accuracy = sequence_metrics(targets, outputs)
