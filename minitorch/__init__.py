@@ -7,7 +7,7 @@ then ``nn``, ``optim``, ``utils.data`` and the rest, built on the public API.
 """
 from minitorch import backend
 from minitorch.backend import (
-    bool_ as bool, device, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+    bfloat16, bool_ as bool, device, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
     manual_seed, promote_types, set_default_dtype, uint8, Generator,
 )
 from minitorch.backend import float16 as half, float32 as float, float64 as double  # noqa: A001
@@ -100,3 +100,11 @@ from minitorch import nn  # noqa: E402,F401  (nn builds on everything above)
 from minitorch import optim  # noqa: E402,F401  (optim builds on nn's Parameter)
 from minitorch.serialization import load, save  # noqa: E402,F401  (checkpoints build on nn)
 from minitorch import utils  # noqa: E402,F401  (utils.data, as torch imports torch.utils)
+from minitorch import amp  # noqa: E402,F401  (mixed precision builds on ops and optim)
+from minitorch.amp import autocast  # noqa: E402,F401  (torch.autocast)
+from minitorch.ops.autocast import (  # noqa: E402,F401
+    autocast_decrement_nesting, autocast_increment_nesting, clear_autocast_cache, get_autocast_dtype,
+    is_autocast_cache_enabled, is_autocast_enabled, set_autocast_cache_enabled, set_autocast_dtype,
+    set_autocast_enabled,
+)
+from minitorch import distributed  # noqa: E402,F401  (collectives; mpi4py is imported only when used)

@@ -51,7 +51,7 @@ class _Formatter:
     """One width and one notation for every element shown, so that columns line up."""
 
     def __init__(self, values: numpy.ndarray):
-        self.floating = values.dtype.kind == "f"
+        self.floating = values.dtype.kind in backend.FLOATING_KINDS
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1

@@ -17,6 +17,11 @@ try:  # CuPy is the optional ``cuda`` extra.
 except ImportError:  # pragma: no cover - depends on the machine
     cupy = None
 
+try:  # bfloat16 arrays come from ml_dtypes, the optional ``amp`` extra.
+    import ml_dtypes
+except ImportError:  # pragma: no cover - depends on the machine
+    ml_dtypes = None
+
 
 # ----------------------------------------------------------------------------
 # dtypes
@@ -53,7 +58,34 @@ int64 = dtype("int64", numpy.int64, False, True)
 uint8 = dtype("uint8", numpy.uint8, False, False)
 bool_ = dtype("bool", numpy.bool_, False, False)
 
-ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, bool_)
+
+
+class _UnavailableDtype(dtype):
+    """A dtype whose arrays need a package that is not installed: any use says which extra to install."""
+
+    def __init__(self, name: str, package: str, extra: str, itemsize: int):
+        self.name = name
+        self.is_floating_point = True
+        self.is_signed = True
+        self.is_complex = False
+        self.itemsize = itemsize
+        self._missing = f"minitorch.{name} needs the {package} package: pip install minitorch[{extra}]"
+
+    @property
+    def numpy_dtype(self):
+        raise RuntimeError(self._missing)
+
+
+# The NumPy dtype kinds of floating tensors: "f", and "V" for ml_dtypes' bfloat16, which NumPy sees as a
+# structured ("void") type. No other void dtype ever backs a Tensor.
+FLOATING_KINDS = "fV"
+
+# NumPy has no bfloat16; ml_dtypes adds it (its matmul accumulates and returns float32, so autocast rounds).
+bfloat16 = (dtype("bfloat16", ml_dtypes.bfloat16, True, True) if ml_dtypes is not None
+            else _UnavailableDtype("bfloat16", "ml_dtypes", "amp", 2))
+
+ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, bool_) + (
+    (bfloat16,) if ml_dtypes is not None else ())
 _BY_NUMPY = {d.numpy_dtype: d for d in ALL_DTYPES}
 # PyTorch's aliases: torch.half, torch.float, torch.double, torch.short, torch.int, torch.long.
 ALIASES = {"half": float16, "float": float32, "double": float64,
@@ -101,6 +133,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both ``a`` and ``b`` convert to, as ``torch.promote_types``."""
     if a is b:
         return a
+    if {a, b} == {float16, bfloat16}:  # neither holds the other; NumPy finds no common type
+        return float32
     if a.is_floating_point != b.is_floating_point:  # int + float16 is float16 in PyTorch
         return a if a.is_floating_point else b
     return _BY_NUMPY[numpy.promote_types(a.numpy_dtype, b.numpy_dtype)]
@@ -263,6 +297,84 @@ def cuda_synchronize(device_index=None) -> None:
         cupy.cuda.Device().synchronize()
 
 
+def cuda_set_device(index: int) -> None:
+    """Make GPU ``index`` the one this thread allocates on and launches kernels on."""
+    check_cuda()
+    cupy.cuda.Device(index).use()
+
+
+def cuda_device_properties(index: int) -> dict:
+    """The CUDA runtime's description of a GPU (``cudaGetDeviceProperties``: name, totalGlobalMem, major ...)."""
+    check_cuda()
+    return cupy.cuda.runtime.getDeviceProperties(index)
+
+
+# GPU memory comes from CuPy's default pool, which caches freed blocks as PyTorch's caching allocator
+# does: "allocated" is what live arrays use, "reserved" what the pool holds. CuPy keeps no peak, so every
+# allocation goes through ``_tracking_malloc``, which records the largest "allocated" seen per GPU.
+_peak_allocated: dict = {}
+
+
+def _tracking_malloc(size: int):
+    pool = cupy.get_default_memory_pool()
+    memory = pool.malloc(size)
+    used = pool.used_bytes()  # the pool of the current GPU, where malloc just allocated
+    if used > _peak_allocated.get(memory.device_id, 0):
+        _peak_allocated[memory.device_id] = used
+    return memory
+
+
+if cupy is not None:
+    cupy.cuda.set_allocator(_tracking_malloc)
+
+
+def cuda_memory_stats(index: int) -> dict:
+    """Bytes of GPU ``index``'s memory pool: allocated (by live arrays), its peak, and reserved (cached too)."""
+    check_cuda()
+    with cupy.cuda.Device(index):
+        pool = cupy.get_default_memory_pool()
+        allocated = pool.used_bytes()
+        return {"allocated": allocated, "peak_allocated": max(_peak_allocated.get(index, 0), allocated),
+                "reserved": pool.total_bytes()}
+
+
+def cuda_reset_peak_memory(index: int) -> None:
+    """Start measuring the peak afresh from what is allocated now."""
+    _peak_allocated[index] = cuda_memory_stats(index)["allocated"]
+
+
+def cuda_empty_cache() -> None:
+    """Hand the blocks the memory pools cache back to the driver (live arrays keep theirs)."""
+    for index in range(cuda_device_count()):
+        with cupy.cuda.Device(index):
+            cupy.get_default_memory_pool().free_all_blocks()
+
+
+def cuda_event(enable_timing: bool, blocking: bool, interprocess: bool):
+    """A CUDA event (CuPy's: ``record(stream)``, ``synchronize()``, ``done``)."""
+    check_cuda()
+    return cupy.cuda.Event(block=blocking, disable_timing=not enable_timing, interprocess=interprocess)
+
+
+def cuda_elapsed_time(start_event, end_event) -> float:
+    """Milliseconds between two recorded CUDA events."""
+    return cupy.cuda.get_elapsed_time(start_event, end_event)
+
+
+def cuda_stream(index: int):
+    """A new CUDA stream on GPU ``index`` (CuPy's ``Stream``: ``synchronize()``, ``done``, ``wait_event``)."""
+    check_cuda()
+    with cupy.cuda.Device(index):
+        return cupy.cuda.Stream()
+
+
+def cuda_current_stream(index: int):
+    """The stream work on GPU ``index`` is queued on now."""
+    check_cuda()
+    with cupy.cuda.Device(index):
+        return cupy.cuda.get_current_stream()
+
+
 # ----------------------------------------------------------------------------
 # Arrays
 # ----------------------------------------------------------------------------
@@ -309,13 +421,20 @@ def ensure_array(value):
     return numpy.asarray(value)
 
 
+# The dtypes ``cupyx.scatter_add`` adds with CUDA's atomicAdd; the others (int64 among them) go through the host.
+_GPU_SCATTER_ADD_DTYPES = tuple(numpy.dtype(d) for d in (numpy.int32, numpy.uint32, numpy.uint64, numpy.float16,
+                                                         numpy.float32, numpy.float64))
+
+
 def scatter_add(xp, target, index, values):
     """``target[index] += values`` with repeated indices adding up (``np.add.at``)."""
     if xp is numpy:
         numpy.add.at(target, index, values)
-    else:
+    elif target.dtype in _GPU_SCATTER_ADD_DTYPES:
         import cupyx  # only reached with CuPy arrays
         cupyx.scatter_add(target, index, values)
+    else:
+        _ufunc_at_on_host(numpy.add, target, index, values)
 
 
 def scatter_multiply(xp, target, index, values):
@@ -325,10 +444,16 @@ def scatter_multiply(xp, target, index, values):
     """
     if xp is numpy:
         numpy.multiply.at(target, index, values)
-        return
+    else:
+        _ufunc_at_on_host(numpy.multiply, target, index, values)
+
+
+def _ufunc_at_on_host(ufunc, target, index, values):
+    """``ufunc.at`` on a GPU array, through a copy on the host (for what CuPy cannot do in place)."""
     host = cupy.asnumpy(target)
+    index = index if isinstance(index, tuple) else (index,)
     host_index = tuple(cupy.asnumpy(i) if isinstance(i, cupy.ndarray) else i for i in index)
-    numpy.multiply.at(host, host_index, cupy.asnumpy(values))
+    ufunc.at(host, host_index, cupy.asnumpy(values))
     target[...] = cupy.asarray(host)
 
 

@@ -134,7 +134,7 @@ class Tensor:
         return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in backend.FLOATING_KINDS
 
     def is_complex(self) -> bool:
         return False
@@ -198,7 +198,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                                "computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
-        if value and self._data.dtype.kind != "f":
+        if value and self._data.dtype.kind not in backend.FLOATING_KINDS:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(value)
 
@@ -529,6 +529,9 @@ class Tensor:
     def half(self):
         return self.to(backend.float16)
 
+    def bfloat16(self):
+        return self.to(backend.bfloat16)
+
     def long(self):
         return self.to(backend.int64)
 
@@ -552,6 +555,17 @@ class Tensor:
 
     def cuda(self, device=None, non_blocking=False):
         return self.to(backend.as_device("cuda" if device is None else device))
+
+    def is_pinned(self, device=None) -> bool:
+        """False: NumPy arrays live in ordinary (pageable) host memory."""
+        return False
+
+    def pin_memory(self, device=None):
+        """A CPU tensor ready to copy to the GPU. CuPy copies from ordinary host memory as well, so this
+        returns the tensor itself; without a GPU it raises torch's error."""
+        if not backend.cuda_is_available():
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        return self
 
     def clone(self, *, memory_format=None):
         return conversion.clone(self)
@@ -1130,12 +1144,12 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 
 
 def _category(numpy_dtype) -> int:
-    return {"b": 0, "u": 1, "i": 1, "f": 2}[numpy_dtype.kind]
+    return {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2}[numpy_dtype.kind]  # "V": bfloat16
 
 
 def _type_name(dtype) -> str:
     """PyTorch's scalar type names, used in its error messages: Float, Long, Bool ..."""
-    return {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+    return {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
             "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}[dtype.name]
 
 

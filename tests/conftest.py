@@ -11,6 +11,11 @@ settings.register_profile("dev", max_examples=60, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_report_header(config):
+    """Say where the parity checks run minitorch (MINITORCH_TEST_DEVICE, see tests/helpers.py)."""
+    return f"minitorch test device: {os.environ.get('MINITORCH_TEST_DEVICE', 'cpu')}"
+
+
 @pytest.fixture(autouse=True)
 def _restore_global_state():
     """Tests that change the default dtype or grad mode must not leak it into the next test."""

@@ -8,6 +8,7 @@ written down once, here, per dtype.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 
 import numpy as np
@@ -28,15 +29,25 @@ GRAD_TOLERANCES = {
     np.dtype(np.float64): (1e-8, 1e-9),
 }
 
+# Where minitorch computes in the parity checks: MINITORCH_TEST_DEVICE=cuda re-runs them on a GPU (scripts/
+# gpu_check.sh). PyTorch stays on the CPU as the oracle; results come back through ``.cpu()`` to be compared.
+# check_program's programs make their own tensors and modules, so they stay on the CPU.
+TEST_DEVICE = minitorch.device(os.environ.get("MINITORCH_TEST_DEVICE", "cpu"))
+
 TORCH_DTYPES = {
     minitorch.float16: torch.float16, minitorch.float32: torch.float32, minitorch.float64: torch.float64,
     minitorch.int8: torch.int8, minitorch.int16: torch.int16, minitorch.int32: torch.int32,
     minitorch.int64: torch.int64, minitorch.uint8: torch.uint8, minitorch.bool: torch.bool,
 }
+# The dtypes NumPy holds natively, above, which the dtype-drawing tests draw from; and bfloat16 (through
+# ml_dtypes), which tests/test_amp.py covers, as assert_same knows it.
+TORCH_DTYPES_WITH_BFLOAT16 = {**TORCH_DTYPES, minitorch.bfloat16: torch.bfloat16}
 
 
 def to_numpy(value):
-    """A minitorch or torch tensor as a NumPy array (a copy, detached)."""
+    """A minitorch or torch tensor as a NumPy array (a copy, detached; bfloat16 as float32, exactly)."""
+    if isinstance(value, (minitorch.Tensor, torch.Tensor)) and str(value.dtype).endswith("bfloat16"):
+        value = value.float()
     if isinstance(value, minitorch.Tensor):
         return np.array(value.detach().cpu().numpy())
     if isinstance(value, torch.Tensor):
@@ -63,7 +74,7 @@ def assert_same(actual, expected, tolerances=TOLERANCES, what="output"):
         assert isinstance(actual, minitorch.Tensor), f"{what}: expected a Tensor, got {type(actual).__name__}"
         assert tuple(actual.shape) == tuple(expected.shape), \
             f"{what}: shape {tuple(actual.shape)}, torch gives {tuple(expected.shape)}"
-        assert TORCH_DTYPES[actual.dtype] == expected.dtype, f"{what}: dtype {actual.dtype}, torch gives {expected.dtype}"
+        assert TORCH_DTYPES_WITH_BFLOAT16[actual.dtype] == expected.dtype, f"{what}: dtype {actual.dtype}, torch gives {expected.dtype}"
         actual_array, expected_array = to_numpy(actual), to_numpy(expected)
         if expected_array.dtype.kind == "f":
             rtol, atol = tolerances[expected_array.dtype]
@@ -89,7 +100,7 @@ def _inputs(arrays, requires_grad):
     ours, theirs = [], []
     for array, grad in zip(arrays, requires_grad):
         if isinstance(array, np.ndarray):
-            ours.append(minitorch.tensor(array, requires_grad=grad))
+            ours.append(minitorch.tensor(array, requires_grad=grad, device=TEST_DEVICE))
             theirs.append(torch.tensor(array, requires_grad=grad))
         else:  # a Python number or option passes through unchanged
             ours.append(array)
@@ -123,7 +134,7 @@ def check_against_torch(minitorch_fn, torch_fn, *arrays, requires_grad=None, see
     generator = np.random.default_rng(seed)
     upstream = [generator.standard_normal(tuple(o.shape)).astype(to_numpy(o).dtype) for o in expected_outputs]
     torch.autograd.backward(expected_outputs, [torch.tensor(g) for g in upstream])
-    minitorch.autograd.backward(actual_outputs, [minitorch.tensor(g) for g in upstream])
+    minitorch.autograd.backward(actual_outputs, [minitorch.tensor(g, device=TEST_DEVICE) for g in upstream])
     for index, (mine, reference) in enumerate(zip(ours, theirs)):
         if isinstance(reference, torch.Tensor) and reference.requires_grad:
             assert_same_grad(mine.grad, reference.grad, f"grad of input {index}")
@@ -250,6 +261,7 @@ def check_module_against_torch(module, torch_module, *arrays, requires_grad=None
     Returns the minitorch output.
     """
     copy_weights_from_torch(module, torch_module)
+    module.to(TEST_DEVICE)
     actual = check_against_torch(module, torch_module, *arrays, requires_grad=requires_grad, seed=seed)
     for (name, parameter), (_, reference) in zip(module.named_parameters(), torch_module.named_parameters()):
         assert_same_grad(parameter.grad, reference.grad, f"grad of parameter {name}")
@@ -316,7 +328,7 @@ class OptimizerPair:
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)
         arrays = [self.rng.standard_normal(shape).astype(self.dtype) for shape in shapes]
-        self.ours = [minitorch.nn.Parameter(minitorch.tensor(array)) for array in arrays]
+        self.ours = [minitorch.nn.Parameter(minitorch.tensor(array, device=TEST_DEVICE)) for array in arrays]
         self.theirs = [torch.nn.Parameter(torch.tensor(array)) for array in arrays]
         self.optimizer = getattr(minitorch.optim, name)(self._groups(self.ours, group_options), **options)
         # options may hold minitorch tensors (lr=minitorch.tensor(0.01)): torch gets its own twins
@@ -337,7 +349,7 @@ class OptimizerPair:
                 ours.grad = theirs.grad = None
             else:
                 gradient = self.rng.standard_normal(ours.shape).astype(self.dtype)
-                ours.grad, theirs.grad = minitorch.tensor(gradient), torch.tensor(gradient)
+                ours.grad, theirs.grad = minitorch.tensor(gradient, device=TEST_DEVICE), torch.tensor(gradient)
 
     def step(self, closure=None):
         """One step on both sides; ``closure(lib, params)`` makes a loss for optimizers that need one."""
@@ -420,3 +432,4 @@ def check_optimizer_state_moves(name, options, dtype=np.float64, steps=5, seed=0
                 getattr(pair, hand_over)()
                 pair.assert_same_state(f"{hand_over}: state_dict after loading")
         pair.assert_same_parameters(f"{hand_over}: {steps} steps after loading")
+

@@ -357,6 +357,7 @@ def test_requires_grad_and_apply_match_torch():
 CONVERSIONS = {
     "double": lambda L, net: net.double(),
     "half": lambda L, net: net.half(),
+    "bfloat16": lambda L, net: net.bfloat16(),
     "float": lambda L, net: net.double().float(),
     "to_dtype": lambda L, net: net.to(L.float64),
     "to_keyword_dtype": lambda L, net: net.to(dtype=L.float16),

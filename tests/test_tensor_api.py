@@ -137,6 +137,7 @@ CONVERSIONS = {
     "float": lambda L, x: x.float(),
     "double": lambda L, x: x.double(),
     "half": lambda L, x: x.half(),
+    "bfloat16": lambda L, x: x.bfloat16(),
     "long_truncates": lambda L, x: x.long(),
     "int": lambda L, x: x.int(),
     "short": lambda L, x: x.short(),

@@ -68,7 +68,7 @@ class set_detect_anomaly:
 def check_for_nan(node, grad_inputs) -> None:
     """Raise if a backward produced NaN, pointing at the forward op that made the node."""
     for index, grad in enumerate(grad_inputs):
-        if grad is None or grad._data.dtype.kind != "f":
+        if grad is None or grad._data.dtype.kind not in backend.FLOATING_KINDS:
             continue
         if bool(backend.array_module(grad._data).isnan(grad._data).any()):
             if node._forward_trace:

@@ -218,7 +218,7 @@ class Function:
         ctx = cls()
         arrays = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
         if backend.cupy is not None:  # (without CuPy every array is a NumPy one: no devices to mix)
-            _check_same_device(args, Tensor)
+            _check_same_device(args, arrays, Tensor)
         record = grad_mode._state.enabled and ctx._link_inputs(args, Tensor)
         if cls._uses_setup_context:
             outputs = cls.forward(*arrays)
@@ -229,7 +229,7 @@ class Function:
             if not (cls.is_view or ctx._dirty or ctx._non_differentiable):
                 # the common case, inlined: one plain array out (or the NumPy scalar of a full reduction)
                 array = outputs if type(outputs) is numpy.ndarray else _as_array(outputs)
-                if record and array.dtype.kind == "f":
+                if record and array.dtype.kind in backend.FLOATING_KINDS:
                     result = Tensor._wrap(array, True, ctx)
                     ctx._link_outputs(args, arrays, (result,), (outputs,))
                     return result
@@ -249,7 +249,7 @@ class Function:
             output = _as_array(output)
         if self._dirty and any(output is array for array in self._dirty):
             return self._dirty_input(args, output, Tensor)
-        differentiable = (record and output.dtype.kind == "f"
+        differentiable = (record and output.dtype.kind in backend.FLOATING_KINDS
                           and not (self._non_differentiable
                                    and any(output is array for array in self._non_differentiable)))
         tensor = Tensor._wrap(output, differentiable, self if differentiable else None, index)
@@ -413,16 +413,24 @@ def _leaf_edge(tensor):
     return accumulator, 0
 
 
-def _check_same_device(args, Tensor):
+def _check_same_device(args, arrays, Tensor):
+    """Raise torch's error for tensors on two devices. As in torch, a 0-dim CPU tensor may join tensors
+    on a GPU (it acts as a scalar): its array is copied to that device in ``arrays``."""
     device = None
-    for arg in args:
+    cpu_scalars = []
+    for index, arg in enumerate(args):
         if isinstance(arg, Tensor):
             arg_device = arg.device
-            if device is None:
+            if arg_device.type == "cpu" and arg.ndim == 0:
+                cpu_scalars.append(index)
+            elif device is None:
                 device = arg_device
             elif arg_device != device:
                 raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
                                    f"{device} and {arg_device}!")
+    if device is not None and device.type != "cpu":
+        for index in cpu_scalars:
+            arrays[index] = backend.to_device(arrays[index], device)
 
 
 def once_differentiable(backward):

@@ -6,4 +6,5 @@ recurrent cells, losses) live in ``minitorch/ops/`` beside the others.
 """
 from minitorch.nn.parameter import Parameter  # noqa: F401
 from minitorch.nn.modules import *  # noqa: F401,F403
-from minitorch.nn import functional, init, utils  # noqa: F401
+from minitorch.nn import functional, init, parallel, utils  # noqa: F401
+from minitorch.nn.parallel import DataParallel  # noqa: F401

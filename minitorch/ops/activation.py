@@ -36,6 +36,7 @@ import warnings
 
 from minitorch.ops import reduction
 from minitorch.tensor import Tensor, _type_name
+from minitorch.ops.autocast import autocast_op
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,6 +311,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+@autocast_op
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """leaky_relu with a learned slope: one for all channels, or one per channel (dim 1 of input)."""
     if weight.ndim > 1:
@@ -383,6 +385,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     return _result(input, input * hardsigmoid(input), inplace)
 
 
+@autocast_op
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     _check_floating(input, "softplus_cpu")
     return Softplus.apply(input, beta, threshold)
@@ -405,6 +408,7 @@ def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
+@autocast_op
 def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim`` (``dim=None``: PyTorch's legacy choice, with a warning)."""
     if dim is None:
@@ -412,6 +416,7 @@ def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
     return reduction.softmax(input, dim, dtype=dtype)
 
 
+@autocast_op
 def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """log(softmax(x)) along ``dim``, computed stably (``dim=None``: PyTorch's legacy choice)."""
     if dim is None:

@@ -26,6 +26,7 @@ from minitorch.ops.dropout import dropout
 from minitorch.ops.linear import linear
 from minitorch.ops.reduction import softmax
 from minitorch.tensor import Tensor, _type_name
+from minitorch.ops.autocast import autocast_op
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -34,6 +35,7 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 # Scaled dot-product attention: softmax(Q K^T * scale + mask) V
 # ---------------------------------------------------------------------------------------------
 
+@autocast_op
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:

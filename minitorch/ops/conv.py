@@ -46,6 +46,7 @@ from minitorch import backend
 from minitorch.autograd.function import Function
 from minitorch.ops.indexing import AdvancedIndex
 from minitorch.tensor import Tensor
+from minitorch.ops.autocast import autocast_op
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,6 +460,7 @@ def _convolution(name: str, dims: int, input, weight, bias, stride, padding, dil
     return unbatch(Convolution.apply(input, weight, bias, window, groups))
 
 
+@autocast_op
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation of ``input (N, C_in, L)`` with ``weight (C_out, C_in / groups, k)``.
 
@@ -469,12 +471,14 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of ``input (N, C_in, H, W)`` with ``weight (C_out, C_in / groups, kH, kW)``;
     ``padding`` is an int, a pair, 'valid' or 'same'."""
     return _convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
@@ -522,18 +526,21 @@ def _transposed_convolution(name: str, dims: int, input, weight, bias, stride, p
     return unbatch(TransposedConvolution.apply(input, weight, bias, window, groups))
 
 
+@autocast_op
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution of ``input (N, C_in, L)`` with ``weight (C_in, C_out / groups, k)``."""
     return _transposed_convolution("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding,
                                    groups, dilation)
 
 
+@autocast_op
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution ("deconvolution"): the input gradient of ``conv2d`` with ``weight``."""
     return _transposed_convolution("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding,
                                    groups, dilation)
 
 
+@autocast_op
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     return _transposed_convolution("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
                                    groups, dilation)

@@ -14,6 +14,7 @@ from minitorch import backend
 from minitorch.autograd import grad_mode
 from minitorch.ops import elementwise
 from minitorch.tensor import Tensor, _type_name
+from minitorch.ops.autocast import autocast_op
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
@@ -40,6 +41,7 @@ def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
     return norm
 
 
+@autocast_op
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """<x1 / max(|x1|, eps), x2 / max(|x2|, eps)> along ``dim``: normalising first keeps the result in
     [-1, 1] and avoids overflow in the product of norms (PyTorch 2.x's formula)."""

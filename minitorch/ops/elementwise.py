@@ -70,9 +70,9 @@ def _simple_pair(a, b):
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             return (a, b) if a._data.dtype == b._data.dtype else None
-        if type(b) in _PLAIN_NUMBERS and a._data.dtype.kind == "f":
+        if type(b) in _PLAIN_NUMBERS and a._data.dtype.kind in backend.FLOATING_KINDS:
             return a, a._data.dtype.type(b)
-    elif isinstance(b, Tensor) and type(a) in _PLAIN_NUMBERS and b._data.dtype.kind == "f":
+    elif isinstance(b, Tensor) and type(a) in _PLAIN_NUMBERS and b._data.dtype.kind in backend.FLOATING_KINDS:
         return b._data.dtype.type(a), b
     return None
 
@@ -94,7 +94,7 @@ def _cast(value, dtype: backend.dtype):
 
 def _to_float(input: Tensor) -> Tensor:
     """Integer and bool tensors become the default float dtype (for exp, sqrt, true division ...)."""
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in backend.FLOATING_KINDS:
         return input
     return conversion.to_dtype(input, backend.get_default_dtype())
 
@@ -223,7 +223,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        result = x ** y if x.dtype.kind == "f" else _integer_power(backend.array_module(x), x, y)
+        result = x ** y if x.dtype.kind in backend.FLOATING_KINDS else _integer_power(backend.array_module(x), x, y)
         ctx.save_for_backward(x, y, result)
         return result
 
@@ -498,7 +498,7 @@ def _sign(xp, x):
 
 def _divide_toward_zero(xp, x, y):
     """x / y rounded toward zero (C's integer division)."""
-    if x.dtype.kind == "f":
+    if x.dtype.kind in backend.FLOATING_KINDS:
         return xp.trunc(x / y)
     quotient = x // y  # rounded down, so one too low where negative and inexact
     return quotient + ((quotient < 0) & (quotient * y != x))
@@ -514,7 +514,7 @@ def _rounding(name, function):
     """floor, ceil, trunc, round: integers are whole already (a copy comes back); bool raises, and so
     does rounding integers to decimal places, as in PyTorch."""
     def op(input, *args):
-        if input._data.dtype.kind != "f":
+        if input._data.dtype.kind not in backend.FLOATING_KINDS:
             if input._data.dtype == numpy.bool_ or any(args):
                 raise _not_implemented(f"{name}_cpu", input.dtype)
             return conversion.clone(input)
@@ -539,7 +539,7 @@ def _binary(name, function, *, promote=True, floats=True):
     def op(input, other):
         if promote:
             input, other = _promote(input, other)
-        if not floats and input._data.dtype.kind == "f":
+        if not floats and input._data.dtype.kind in backend.FLOATING_KINDS:
             raise _not_implemented(f"{name}_cpu", input.dtype)
         return _apply(PiecewiseConstant, function, input, other)
 
@@ -587,7 +587,7 @@ def _times_alpha(other: Tensor, alpha):
     """``alpha * other`` for add and sub; alpha may not be of a higher category than other's dtype."""
     if isinstance(alpha, bool) and _array(other).dtype != numpy.bool_:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    if isinstance(alpha, float) and _array(other).dtype.kind != "f":
+    if isinstance(alpha, float) and _array(other).dtype.kind not in backend.FLOATING_KINDS:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
     return other if alpha == 1 else mul(other, alpha)
 
@@ -603,7 +603,7 @@ def div(input, other, *, rounding_mode=None):
     """
     if rounding_mode is None:
         pair = _simple_pair(input, other)
-        if pair is not None and _array(pair[0]).dtype.kind == "f":  # already floating: no promotion to work out
+        if pair is not None and _array(pair[0]).dtype.kind in backend.FLOATING_KINDS:  # already floating: no promotion to work out
             return _apply(Div, *pair)
         dtype = backend.float_dtype_for(backend.result_type(input, other))
         return _apply(Div, *_promote(input, other, dtype=dtype))
@@ -638,7 +638,7 @@ def fmod(input, other):
 
 def _check_integer_divisor(other) -> None:
     """Integer division by zero raises in PyTorch (NumPy would warn and return 0)."""
-    if _array(other).dtype.kind != "f" and not _array(other).all():
+    if _array(other).dtype.kind not in backend.FLOATING_KINDS and not _array(other).all():
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -736,7 +736,7 @@ def logical_not(input):
 
 
 def bitwise_not(input):
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in backend.FLOATING_KINDS:
         raise _not_implemented("bitwise_not_cpu", input.dtype)
     return PiecewiseConstant.apply(lambda xp, x: ~x, input)
 

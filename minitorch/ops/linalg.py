@@ -20,6 +20,7 @@ from minitorch import backend, creation
 from minitorch.autograd.function import Function
 from minitorch.ops import elementwise
 from minitorch.tensor import Tensor, _type_name
+from minitorch.ops.autocast import autocast_op
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +121,7 @@ def _check_batches(batch: int, inner: int, other_batch: int, other_inner: int) -
                            f"but got: [{other_batch}, {other_inner}].")
 
 
+@autocast_op
 def matmul(input, other) -> Tensor:
     """The matrix product of two tensors, as ``torch.matmul``.
 
@@ -155,6 +157,7 @@ def matmul(input, other) -> Tensor:
     return _product(input, other)
 
 
+@autocast_op
 def mm(input, mat2) -> Tensor:
     """The product of two matrices (2-D only, no broadcasting), as ``torch.mm``."""
     _check_tensors("mm", input, mat2)
@@ -167,6 +170,7 @@ def mm(input, mat2) -> Tensor:
     return MatMul.apply(input, mat2)
 
 
+@autocast_op
 def bmm(input, mat2) -> Tensor:
     """Batched matrix product of two 3-D tensors with equal batch sizes, as ``torch.bmm``."""
     _check_tensors("bmm", input, mat2)
@@ -178,6 +182,7 @@ def bmm(input, mat2) -> Tensor:
     return MatMul.apply(input, mat2)
 
 
+@autocast_op
 def dot(input, tensor) -> Tensor:
     """The inner product of two 1-D tensors of one dtype, as ``torch.dot``."""
     _check_tensors("dot", input, tensor)
@@ -348,6 +353,7 @@ def _einsum_operand_grad(spec, operands, k, grad_output):
     return grad
 
 
+@autocast_op
 def einsum(equation, *operands) -> Tensor:
     """Sums of products of the operands' elements, named by subscripts, as ``torch.einsum``.
 

@@ -20,6 +20,7 @@ from minitorch.ops import linalg
 from minitorch.ops.linalg import MatMul, einsum, matmul
 from minitorch.ops.reduction import Sum
 from minitorch.tensor import Tensor, _type_name
+from minitorch.ops.autocast import autocast_op
 
 
 class Linear(Function):
@@ -76,6 +77,7 @@ class TransposedMatMul(Function):
                 MatMul.apply(a, grad_output) if needs_b else None)
 
 
+@autocast_op
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight^T + bias over the last dimension of ``input``, as ``torch.nn.functional.linear``.
 
@@ -108,6 +110,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(input, weight, bias)
 
 
+@autocast_op
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o], as ``F.bilinear``."""
     if input1.ndim != input2.ndim:

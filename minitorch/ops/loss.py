@@ -31,6 +31,7 @@ from minitorch.ops.activation import logsigmoid
 from minitorch.ops.elementwise import where
 from minitorch.ops.reduction import log_softmax
 from minitorch.tensor import Tensor, _type_name
+from minitorch.ops.autocast import autocast_op
 
 _TARGET_DTYPES = (numpy.dtype(numpy.int64), numpy.dtype(numpy.uint8))
 
@@ -177,6 +178,7 @@ def _check_nll_shapes(input: Tensor, target: Tensor):
         raise RuntimeError(f"Expected target size {shape[:1] + shape[2:]}, got {target_shape}")
 
 
+@autocast_op
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """The negative log-likelihood of the target classes, given log-probabilities ``input`` of shape (C),
     (N, C) or (N, C, d1, d2, ...) and class indices ``target`` of shape (), (N) or (N, d1, d2, ...)."""
@@ -244,6 +246,7 @@ def _cross_entropy_with_smoothing(input, target, weight, ignore_index, reduction
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / classes)
 
 
+@autocast_op
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """The cross entropy between softmax(``input``) and the target, along the class axis (axis 1, or 0 for
@@ -327,16 +330,18 @@ class MSELossBackward(Function):
                 None)
 
 
+@autocast_op
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, reduced."""
     _warn_if_broadcast(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if (weight is None and reduction != "none" and input._data.shape == target._data.shape and input._data.size
-            and input._data.dtype == target._data.dtype and input._data.dtype.kind == "f"):
+            and input._data.dtype == target._data.dtype and input._data.dtype.kind in backend.FLOATING_KINDS):
         return MSELoss.apply(input, target, reduction)  # the common case, as one op
     return _weighted((input - target).square(), weight, input, reduction)
 
 
+@autocast_op
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target|, reduced."""
     difference = _difference(input, target)
@@ -351,6 +356,7 @@ def _quadratic_then_linear(difference: Tensor, threshold: float, linear_slope: f
     return where(size < threshold, quadratic, linear_slope * (size - 0.5 * threshold))
 
 
+@autocast_op
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta = 0 is L1."""
     difference = _difference(input, target)
@@ -362,6 +368,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(_quadratic_then_linear(difference, beta, 1.0), reduction)
 
 
+@autocast_op
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): smooth L1 times delta."""
     difference = _difference(input, target)
@@ -399,6 +406,7 @@ class BinaryCrossEntropy(Function):
         return grad_x, grad_t
 
 
+@autocast_op
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-weight (t log x + (1 - t) log(1 - x)) for probabilities x, each log clamped at -100 (as PyTorch:
     a confident wrong answer costs 100, not infinity)."""
@@ -416,6 +424,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@autocast_op
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """binary_cross_entropy(sigmoid(input), target) computed stably from the logits:
@@ -437,6 +446,7 @@ def _xlogx(x: Tensor) -> Tensor:
     return where(x == 0, 0.0, x * x.log())
 
 
+@autocast_op
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """The Kullback-Leibler divergence t (log t - x) of the target from log-probabilities ``input``;
     with ``log_target`` the target is given as log-probabilities too. 'batchmean' divides the sum by
@@ -458,6 +468,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return loss / input.shape[0] if batchmean and input.dim() != 0 else loss
 
 
+@autocast_op
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Poisson negative log-likelihood: exp(x) - t x for a log rate x (or x - t log(x + eps) for a rate);
@@ -513,12 +524,14 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 # Margins: ranking, embeddings, triplets
 # ---------------------------------------------------------------------------------------------
 
+@autocast_op
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-t x)) for labels t = 1 or -1."""
     reduction = _reduction(size_average, reduce, reduction)
     return _reduce((-input * target).exp().log1p(), reduction)
 
 
+@autocast_op
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -t (x1 - x2) + margin): x1 should rank above x2 where t = 1, below where t = -1."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -528,6 +541,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@autocast_op
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x where t = 1 and max(0, margin - x) where t = -1, for a distance x (both terms for other labels)."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -537,6 +551,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(loss, reduction)
 
 
+@autocast_op
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where t = 1 and max(0, cos(x1, x2) - margin) where t = -1 (0 for other labels)."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -575,6 +590,7 @@ def _triplet_loss(anchor, positive, negative, distance_function, margin, swap, r
     return _reduce((margin + distance_to_positive - distance_to_negative).clamp_min(0), reduction)
 
 
+@autocast_op
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """The triplet loss with the p-norm distance (``pairwise_distance``): the anchor should be nearer the

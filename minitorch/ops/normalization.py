@@ -29,6 +29,7 @@ from minitorch.autograd import grad_mode
 from minitorch.autograd.function import Function
 from minitorch.ops import shape
 from minitorch.tensor import Tensor
+from minitorch.ops.autocast import autocast_op
 
 
 class Normalization(Function):
@@ -61,7 +62,8 @@ class Normalization(Function):
             output += bias
         ctx.mark_non_differentiable(mean, var)
         ctx.save_for_backward(x, weight, mean, rstd)
-        return output, mean, var
+        # (bfloat16 arrays promote to float32 beside the Python float eps; torch keeps the input's dtype)
+        return output.astype(x.dtype, copy=False), mean, var
 
     @staticmethod
     def backward(ctx, grad_output, grad_mean=None, grad_var=None):
@@ -208,6 +210,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return output
 
 
+@autocast_op
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` axes of each sample; weight and bias have that shape."""
     if not isinstance(normalized_shape, (tuple, list)):
@@ -229,6 +232,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return Normalization.apply(input, weight, bias, None, None, axes, eps)[0]
 
 
+@autocast_op
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Split the channels into ``num_groups`` groups and normalize each group of each sample over its
     channels and spatial axes; weight and bias are per channel."""

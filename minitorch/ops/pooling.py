@@ -41,6 +41,7 @@ from minitorch import backend
 from minitorch.autograd.function import Function
 from minitorch.ops.conv import Unfold, Window, _padded, _window_view
 from minitorch.tensor import Tensor, _type_name
+from minitorch.ops.autocast import autocast_op
 
 # ---------------------------------------------------------------------------------------------
 # The primitives
@@ -113,7 +114,7 @@ class MaxPool2d(_MaxOverWindows):
     @staticmethod
     def forward(ctx, x, window):
         xp = backend.array_module(x)
-        lowest = -numpy.inf if x.dtype.kind == "f" else numpy.iinfo(x.dtype).min
+        lowest = -numpy.inf if x.dtype.kind in backend.FLOATING_KINDS else numpy.iinfo(x.dtype).min
         taps = []
         for axis in (0, 1):  # the input row (column) each tap reads; a padding tap, never the max, is clipped in
             starts = xp.arange(window.output_size[axis]) * window.stride[axis] - window.padding[axis]
@@ -163,7 +164,7 @@ class TiledMaxPool2d(Function):
             xp.greater(pick, claimed, out=pick)  # (a > b is a and not b)
             xp.logical_or(claimed, pick, out=claimed)
         xp.logical_not(claimed, out=picks[-1])
-        if x.dtype.kind == "f" and xp.isnan(values).any():
+        if x.dtype.kind in backend.FLOATING_KINDS and xp.isnan(values).any():
             later_nan = xp.zeros(values.shape, dtype=bool)
             for tap, pick in zip(reversed(taps), reversed(picks)):
                 nan = xp.isnan(tap)
@@ -654,6 +655,7 @@ def _resample(input: Tensor, taps_per_axis) -> Tensor:
     return result
 
 
+@autocast_op
 def interpolate(input: Tensor, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False) -> Tensor:
     """Resamples the spatial axes of an (N, C, ...) input to ``size``, or by ``scale_factor``."""

@@ -25,6 +25,7 @@ from minitorch import backend, creation
 from minitorch.autograd.function import Function
 from minitorch.ops import shape as shape_ops
 from minitorch.tensor import Tensor, _type_name, _wrap_dim
+from minitorch.ops.autocast import autocast_op
 
 # What max(input, dim) and min(input, dim) return: a tuple that also has .values and .indices
 # (torch.return_types.max / torch.return_types.min).
@@ -157,6 +158,7 @@ class Mean(_Reduction):
         return ctx.broadcast_back(grad_output / ctx.count), None, None
 
 
+@autocast_op
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     return Sum.apply(input, _dims(dim, input._data.ndim), keepdim, _accumulate_dtype(input, dtype))
 
@@ -221,6 +223,7 @@ def _products_of_others(x: Tensor, axes) -> Tensor:
     return prod(lines.masked_fill(diagonal, 1), axis + 1)
 
 
+@autocast_op
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is not None and not isinstance(dim, int):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
@@ -257,7 +260,7 @@ class Extremum(_Reduction):
             ties = x == values
             with numpy.errstate(invalid="ignore"):  # NaN inputs: no element equals the NaN result
                 weights = ties / ties.sum(axis=axes, keepdims=True)
-        if x.dtype.kind == "f":
+        if x.dtype.kind in backend.FLOATING_KINDS:
             ctx.save_for_backward(weights.astype(x.dtype))
         shape = _reduced_shape(x.shape, axes, keepdim)
         values = values.reshape(shape)
@@ -427,6 +430,7 @@ class LogSumExp(_Reduction):
         return ctx.kept(grad_output) * (x - ctx.kept(result)).exp(), None, None
 
 
+@autocast_op
 def logsumexp(input, dim, keepdim=False):
     input = _to_float(input)
     return LogSumExp.apply(input, _dims(dim, input._data.ndim), keepdim)
@@ -467,6 +471,7 @@ class VectorNorm(_Reduction):
         return direction * scale, None, None, None
 
 
+@autocast_op
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """Vector p-norms over ``dim`` (all dims when None), as ``torch.norm`` does for a number p or 'fro'.
     p = inf and -inf are the largest and smallest magnitudes: amax/amin of |x|."""
@@ -508,6 +513,7 @@ class CumSum(Function):
         return grad_output.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None, None
 
 
+@autocast_op
 def cumsum(input, dim, *, dtype=None):
     axis = _wrap_dim(dim, input._data.ndim)
     if input._data.ndim == 0:  # a 0-d tensor is a line of one
@@ -579,9 +585,11 @@ def _softmax_like(function, input, dim, dtype):
     return function.apply(input, _dims(dim, input._data.ndim))
 
 
+@autocast_op
 def softmax(input, dim, dtype=None):
     return _softmax_like(Softmax, input, dim, dtype)
 
 
+@autocast_op
 def log_softmax(input, dim, dtype=None):
     return _softmax_like(LogSoftmax, input, dim, dtype)

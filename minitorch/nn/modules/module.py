@@ -380,6 +380,9 @@ class Module:
     def half(self) -> "Module":
         return self._apply(lambda tensor: tensor.half() if tensor.is_floating_point() else tensor)
 
+    def bfloat16(self) -> "Module":
+        return self._apply(lambda tensor: tensor.bfloat16() if tensor.is_floating_point() else tensor)
+
     # -- calling: hooks around forward ---------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
