@@ -108,3 +108,4 @@ from minitorch.ops.autocast import (  # noqa: E402,F401
     set_autocast_enabled,
 )
 from minitorch import distributed  # noqa: E402,F401  (collectives; mpi4py is imported only when used)
+from minitorch import viz  # noqa: E402,F401  (graph drawing builds on autograd)

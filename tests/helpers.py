@@ -433,3 +433,23 @@ def check_optimizer_state_moves(name, options, dtype=np.float64, steps=5, seed=0
                 pair.assert_same_state(f"{hand_over}: state_dict after loading")
         pair.assert_same_parameters(f"{hand_over}: {steps} steps after loading")
 
+
+# Small expressions of two (2, 3) leaves, written once for both libraries: the graphs on which the graph
+# drawing (test_viz) and the backward trace (test_trace) are compared with PyTorch's own graph and engine.
+GRAPH_EXPRESSIONS = {
+    "mul_add_sum": lambda a, b: (a * b + a).sum(),
+    "reused_intermediate": lambda a, b: ((a + a) * (a + a)).exp().sum() + (a + a).mean() * b.sum(),
+    "activations": lambda a, b: ((a * b).relu() * 2).tanh().mean() + (a - b).sigmoid().sum(),
+    "multi_output": lambda a, b: (a.unbind(0)[0] * a.unbind(0)[1] + b.sum(0)).sum(),
+}
+
+
+def graph_leaves(lib, seed=0):
+    """The leaves ``a`` and ``b`` of GRAPH_EXPRESSIONS, the same numbers in both libraries."""
+    arrays = np.random.default_rng(seed).standard_normal((2, 2, 3)).astype(np.float32)
+    return tuple(leaf(lib, array) for array in arrays)
+
+
+def node_name(node) -> str:
+    """A graph node's name without PyTorch's overload number (MulBackward0): minitorch's name."""
+    return re.sub(r"\d+$", "", node.name())

@@ -11,10 +11,11 @@ from minitorch.autograd.grad_mode import (enable_grad, inference_mode, is_grad_e
                                           no_grad, set_grad_enabled)
 from minitorch.autograd import engine
 from minitorch.autograd.gradcheck import gradcheck, gradgradcheck
+from minitorch.autograd.trace import trace
 
 __all__ = ["Function", "once_differentiable", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled", "gradcheck", "gradgradcheck"]
+           "is_anomaly_enabled", "gradcheck", "gradgradcheck", "trace"]
 
 
 def _as_tuple(value):

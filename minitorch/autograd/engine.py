@@ -19,6 +19,10 @@ from minitorch import backend
 from minitorch.autograd import anomaly_mode, grad_mode
 from minitorch.autograd.function import _NO_HOOKS, Function, _leaf_edge, _tensor_class
 
+# Set by ``minitorch.autograd.trace()`` while it is active: an object whose ``wrap(run)`` returns ``run``
+# recording each node it runs. Looked at once per backward, so tracing costs nothing when off.
+_tracer = None
+
 
 class AccumulateGrad(Function):
     """The node at a leaf: adds the incoming gradient into ``leaf.grad``."""
@@ -154,6 +158,10 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
         if dependencies.get(node, 0) == 0:
             heapq.heappush(ready, (-node._sequence_nr, id(node), node))
 
+    runners = (_run_node, _run_leaf, _accumulate_leaf)
+    if _tracer is not None:
+        runners = tuple(_tracer.wrap(run) for run in runners)
+    run_node, run_leaf, accumulate_leaf = runners
     grad_was_enabled = grad_mode._state.enabled
     grad_mode._set_enabled(create_graph)  # backward records a graph only for create_graph
     heappush, heappop = heapq.heappush, heapq.heappop
@@ -176,10 +184,10 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
             if has_hooks:
                 grad_outputs = _call_tensor_hooks(node, grad_outputs)
             if type(node) is AccumulateGrad:  # a leaf: nothing below it
-                if accumulate and grad_outputs[0] is not None:
-                    node.accumulate(grad_outputs[0], create_graph)
+                if accumulate:
+                    accumulate_leaf(node, grad_outputs, create_graph)
                 continue
-            grad_inputs = _run_node(node, grad_outputs, create_graph)
+            grad_inputs = run_node(node, grad_outputs, create_graph)
             if not retain_graph and node._saved:
                 node._release_saved()
             for (next_node, output_nr), grad in zip(node.next_functions, grad_inputs):
@@ -195,7 +203,7 @@ def run_backward(roots, grad_roots, retain_graph: bool, create_graph: bool, inpu
                     elif type(next_node) is AccumulateGrad and captured is None:
                         # A leaf runs first among the ready nodes anyway (PyTorch's order): run it
                         # now, without a trip through the queue (half the nodes of a small network).
-                        _run_leaf(next_node, buffers.pop(next_node), create_graph)
+                        run_leaf(next_node, buffers.pop(next_node), create_graph)
                     else:
                         heappush(ready, (-next_node._sequence_nr, id(next_node), next_node))
     finally:
@@ -217,6 +225,11 @@ def _run_leaf(node, grad_outputs, create_graph):
     """An AccumulateGrad node of ``backward()``: the leaf's hooks, then the sum into its ``.grad``."""
     if node.variable._hooks:  # (what ``_pre_hooks`` would build, asked without building it)
         grad_outputs = _call_tensor_hooks(node, grad_outputs)
+    _accumulate_leaf(node, grad_outputs, create_graph)
+
+
+def _accumulate_leaf(node, grad_outputs, create_graph):
+    """An AccumulateGrad node whose hooks have run: the sum into its leaf's ``.grad``."""
     if grad_outputs[0] is not None:
         node.accumulate(grad_outputs[0], create_graph)
 
