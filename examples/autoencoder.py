@@ -205,13 +205,7 @@ def train(args):
     print(f"test reconstruction mse {mse:.5f}  mean-image baseline {baseline:.5f}  "
           f"ratio {mse / baseline:.3f}  training time {total.seconds:.1f} s")
 
-    os.makedirs(args.out, exist_ok=True)
-    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
-    common.save_checkpoint(torch, checkpoint_path, model, optimizer, args.epochs, history)
-    print(f"saved {checkpoint_path}")
-    plot_path = os.path.join(args.out, "curves.png")
-    if history["train_loss"] and common.plot_history(plot_path, history, "mse"):
-        print(f"saved {plot_path}")
+    common.save_run(torch, args.out, model, optimizer, args.epochs, history, "mse")
     image_path = os.path.join(args.out, "reconstructions.png")
     if save_reconstructions(image_path, originals, reconstructions):
         print(f"saved {image_path}")

@@ -189,6 +189,26 @@ def save_checkpoint(framework, path: str, model, optimizer, epoch: int, history:
     framework.save(checkpoint, path)
 
 
+def save_run(framework, out: str, model, optimizer, epochs: int, history: dict, metric_name: str | None = None,
+             **extra) -> None:
+    """The end of every program: ``checkpoint.pt`` in ``out`` and, given ``metric_name``, ``curves.png``
+    (train loss and that metric per epoch)."""
+    os.makedirs(out, exist_ok=True)
+    checkpoint_path = os.path.join(out, "checkpoint.pt")
+    save_checkpoint(framework, checkpoint_path, model, optimizer, epochs, history, **extra)
+    print(f"saved {checkpoint_path}")
+    plot_path = os.path.join(out, "curves.png")
+    if metric_name is not None and history["train_loss"] and plot_history(plot_path, history, metric_name):
+        print(f"saved {plot_path}")
+
+
+def print_classifier_report(targets, predictions, class_names=None, num_classes: int | None = None) -> None:
+    """Per-class precision/recall/F1 and the confusion matrix of a classifier's test predictions."""
+    print(metrics.classification_report(targets, predictions, class_names, num_classes=num_classes))
+    print("confusion matrix (rows: true class, columns: predicted):")
+    print(metrics.confusion_matrix(targets, predictions, num_classes=num_classes))
+
+
 def load_checkpoint(framework, path: str, model, optimizer, **extra) -> tuple[int, dict]:
     """Restore what ``save_checkpoint`` wrote; returns the epochs done and the history so far."""
     checkpoint = framework.load(path, map_location="cpu", weights_only=True)
@@ -238,20 +258,26 @@ def plot_history(path: str, history: dict, metric_name: str) -> bool:
     return True
 
 
-def plot_comparison(path: str, losses: dict) -> bool:
-    """The per-step losses of each framework in one figure, saved as a PNG. False if skipped."""
+def plot_curves(path: str, curves: dict, xlabel: str, ylabel: str, title: str, styles=("-", "--")) -> bool:
+    """Named curves (name -> values over steps or epochs, from 1) in one figure, saved as a PNG.
+    False if skipped."""
     pyplot = _pyplot()
     if pyplot is None:
         return False
     figure, axes = pyplot.subplots(figsize=(7, 4))
-    for (name, values), style in zip(losses.items(), ("-", "--")):
+    for (name, values), style in zip(curves.items(), styles):
         axes.plot(range(1, len(values) + 1), values, style, label=name)
-    axes.set(xlabel="step", ylabel="training loss", title="first epoch: minitorch vs PyTorch")
+    axes.set(xlabel=xlabel, ylabel=ylabel, title=title)
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
     return True
+
+
+def plot_comparison(path: str, losses: dict) -> bool:
+    """The per-step losses of each framework in one figure, saved as a PNG. False if skipped."""
+    return plot_curves(path, losses, "step", "training loss", "first epoch: minitorch vs PyTorch")
 
 
 def max_relative_difference(first, second) -> float:

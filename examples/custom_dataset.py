@@ -129,17 +129,10 @@ def train(args):
 
     outputs, targets = common.predict(torch, model, test_loader, device, max_batches)
     predictions = outputs.argmax(axis=1)
-    print(metrics.classification_report(targets, predictions, num_classes=NUM_CLASSES))
-    print("confusion matrix (rows: true class, columns: predicted):")
-    print(metrics.confusion_matrix(targets, predictions, num_classes=NUM_CLASSES))
+    common.print_classifier_report(targets, predictions, num_classes=NUM_CLASSES)
     print(f"test accuracy {metrics.accuracy(targets, predictions):.4f}  training time {total.seconds:.1f} s")
 
-    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
-    common.save_checkpoint(torch, checkpoint_path, model, optimizer, args.epochs, history)
-    print(f"saved {checkpoint_path}")
-    plot_path = os.path.join(args.out, "curves.png")
-    if history["train_loss"] and common.plot_history(plot_path, history, "accuracy"):
-        print(f"saved {plot_path}")
+    common.save_run(torch, args.out, model, optimizer, args.epochs, history, "accuracy")
 
 
 def first_epoch_losses(args, train_set):

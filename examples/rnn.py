@@ -143,18 +143,10 @@ def train(args):
 
     outputs, targets = common.predict(torch, model, test_loader, device, max_batches)
     predictions = outputs.argmax(axis=1)
-    print(metrics.classification_report(targets, predictions, classes, num_classes=10))
-    print("confusion matrix (rows: true class, columns: predicted):")
-    print(metrics.confusion_matrix(targets, predictions, num_classes=10))
+    common.print_classifier_report(targets, predictions, classes, num_classes=10)
     print(f"test accuracy {metrics.accuracy(targets, predictions):.4f}  training time {total.seconds:.1f} s")
 
-    os.makedirs(args.out, exist_ok=True)
-    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
-    common.save_checkpoint(torch, checkpoint_path, model, optimizer, args.epochs, history, scheduler=scheduler)
-    print(f"saved {checkpoint_path}")
-    plot_path = os.path.join(args.out, "curves.png")
-    if history["train_loss"] and common.plot_history(plot_path, history, "accuracy"):
-        print(f"saved {plot_path}")
+    common.save_run(torch, args.out, model, optimizer, args.epochs, history, "accuracy", scheduler=scheduler)
 
 
 def first_epoch_losses(args, train_images, train_labels):

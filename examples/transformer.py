@@ -135,13 +135,7 @@ def train(args):
     print(f"test token accuracy {token_accuracy:.4f}  test sequence accuracy {sequence_accuracy:.4f}  "
           f"training time {total.seconds:.1f} s")
 
-    os.makedirs(args.out, exist_ok=True)
-    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
-    common.save_checkpoint(torch, checkpoint_path, model, optimizer, args.epochs, history, scheduler=scheduler)
-    print(f"saved {checkpoint_path}")
-    plot_path = os.path.join(args.out, "curves.png")
-    if history["train_loss"] and common.plot_history(plot_path, history, "sequence accuracy"):
-        print(f"saved {plot_path}")
+    common.save_run(torch, args.out, model, optimizer, args.epochs, history, "sequence accuracy", scheduler=scheduler)
 
 
 def first_epoch_losses(args, train_inputs, train_targets):

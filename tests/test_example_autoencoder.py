@@ -1,24 +1,12 @@
 """examples/autoencoder.py (issue 8): the autoencoder and the VAE run, write their outputs, and match PyTorch."""
 import importlib.util
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-AUTOENCODER = str(ROOT / "examples" / "autoencoder.py")
+from tests.example_programs import example, import_example, run_example
 
-
-def run_example(arguments):
-    """Run the program in a fresh interpreter on the checkout's minitorch; returns its standard output."""
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
-    completed = subprocess.run([sys.executable, *arguments], cwd=ROOT, env=environment, capture_output=True,
-                               text=True)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout
+AUTOENCODER = example("autoencoder")
 
 
 def check_outputs(output, folder):
@@ -48,11 +36,7 @@ def test_checkpoint_loads_into_the_torch_model(tmp_path):
     torch = pytest.importorskip("torch")
     run_example([AUTOENCODER, "--smoke", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path)])
     checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import autoencoder
-    finally:
-        sys.path.remove(str(ROOT / "examples"))
+    autoencoder = import_example("autoencoder")
     model = autoencoder.build_autoencoder(torch.nn)
     model.load_state_dict(checkpoint["model"])  # minitorch's keys and shapes are PyTorch's
     assert len(checkpoint["history"]["mse"]) == 1

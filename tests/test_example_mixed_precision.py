@@ -1,12 +1,12 @@
 """examples/mixed_precision.py runs under autocast + GradScaler, prints its dtype and accuracy, and saves."""
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.test_examples import run_example
+from tests.example_programs import example, run_example
 
-EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "mixed_precision.py")
+
+EXAMPLE = example("mixed_precision")
 
 
 def test_mixed_precision_smoke_trains_and_saves_a_checkpoint_torch_loads(tmp_path):

@@ -1,27 +1,15 @@
 """examples/multitask.py (shared trunk, two heads) and examples/custom_dataset.py (a Dataset over a CSV)
 run from a fresh interpreter, write their outputs, and agree with PyTorch under --compare (issue 8)."""
 import importlib.util
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-MULTITASK = str(ROOT / "examples" / "multitask.py")
-CUSTOM_DATASET = str(ROOT / "examples" / "custom_dataset.py")
+from tests.example_programs import example, import_example, run_example
+
+MULTITASK = example("multitask")
+CUSTOM_DATASET = example("custom_dataset")
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
-
-
-def run_example(arguments):
-    """Run an example program in a fresh interpreter on the checkout's minitorch; returns its stdout."""
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
-    completed = subprocess.run([sys.executable, *arguments], cwd=ROOT, env=environment, capture_output=True,
-                               text=True, check=False)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout
 
 
 def compare_difference(output: str) -> float:
@@ -47,11 +35,7 @@ def test_multitask_checkpoint_loads_into_the_torch_model(tmp_path):
     run_example([MULTITASK, "--smoke", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path)])
     checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert checkpoint["epoch"] == 1 and set(checkpoint["history"]) == {"train_loss", "accuracy", "ink_mse"}
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import multitask
-    finally:
-        sys.path.remove(str(ROOT / "examples"))
+    multitask = import_example("multitask")
     model = multitask.build_model(torch)
     model.load_state_dict(checkpoint["model"])  # minitorch's keys and shapes are PyTorch's
     assert model(torch.zeros(3, 8, 8)).shape == (3, 11)
@@ -82,11 +66,7 @@ def test_custom_dataset_smoke_writes_the_csv_checkpoint_and_plot(tmp_path):
 
 
 def test_custom_dataset_reads_back_what_was_written(tmp_path):
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import custom_dataset
-    finally:
-        sys.path.remove(str(ROOT / "examples"))
+    custom_dataset = import_example("custom_dataset")
     path = tmp_path / "points.csv"
     custom_dataset.write_points_csv(str(path), 10, seed=1)
     dataset = custom_dataset.PointsCSV(str(path))

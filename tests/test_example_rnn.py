@@ -1,32 +1,16 @@
 """examples/rnn.py (issue 8): the recurrent classifier runs with each cell, saves its outputs, matches PyTorch."""
 import importlib.util
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-RNN = str(ROOT / "examples" / "rnn.py")
+from tests.example_programs import example, import_example, run_example
 
-
-def run_example(arguments):
-    """Run the program in a fresh interpreter with the checkout's minitorch; returns its stdout."""
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
-    completed = subprocess.run([sys.executable, *arguments], cwd=ROOT, env=environment,
-                               capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout
+RNN = example("rnn")
 
 
 def _torch_model(torch, cell):
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import rnn
-    finally:
-        sys.path.remove(str(ROOT / "examples"))
+    rnn = import_example("rnn")
     return rnn.build_model(torch.nn, cell)
 
 

@@ -1,45 +1,24 @@
 """examples/transformer.py (issue 8): a TransformerEncoder sorting digit sequences."""
 import importlib.util
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-TRANSFORMER = str(ROOT / "examples" / "transformer.py")
+from tests.example_programs import example, import_example, run_example
 
-
-def run_example(arguments, timeout=300):
-    """Run the program in a fresh interpreter with the checkout's minitorch; returns its stdout."""
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
-    completed = subprocess.run([sys.executable, *arguments], cwd=ROOT, env=environment,
-                               capture_output=True, text=True, timeout=timeout)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout
-
-
-def _import_transformer():
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import transformer
-    finally:
-        sys.path.remove(str(ROOT / "examples"))
-    return transformer
+TRANSFORMER = example("transformer")
 
 
 def test_the_targets_are_the_sorted_sequences():
-    transformer = _import_transformer()
+    transformer = import_example("transformer")
     inputs, targets = transformer.make_sequences(50, 8, 10, numpy.random.default_rng(0))
     assert inputs.shape == targets.shape == (50, 8) and inputs.dtype == numpy.int64
     assert (targets == numpy.sort(inputs, axis=1)).all() and (numpy.diff(targets, axis=1) >= 0).all()
 
 
 def test_sequence_metrics_count_whole_sequences():
-    transformer = _import_transformer()
+    transformer = import_example("transformer")
     targets = numpy.array([[0, 1, 2], [3, 4, 5]])
     logits = numpy.eye(6)[numpy.array([[0, 1, 2], [3, 4, 0]])]  # second sequence wrong in one place
     token_accuracy, sequence_accuracy = transformer.sequence_metrics(targets, logits)
@@ -47,7 +26,7 @@ def test_sequence_metrics_count_whole_sequences():
 
 
 def test_sinusoidal_table_matches_the_formula():
-    transformer = _import_transformer()
+    transformer = import_example("transformer")
     table = transformer.sinusoidal_table(8, 6)
     assert table.shape == (8, 6)
     assert table[3, 0] == pytest.approx(numpy.sin(3.0)) and table[3, 1] == pytest.approx(numpy.cos(3.0))
@@ -72,7 +51,7 @@ def test_checkpoint_loads_into_the_torch_model(tmp_path):
     run_example([TRANSFORMER, "--smoke", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path)])
     checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert checkpoint["epoch"] == 1 and len(checkpoint["history"]["sequence accuracy"]) == 1
-    transformer = _import_transformer()
+    transformer = import_example("transformer")
     args = transformer.make_parser().parse_args([])
     model = transformer.build_model(torch, args)
     model.load_state_dict(checkpoint["model"])  # minitorch's keys and shapes are PyTorch's

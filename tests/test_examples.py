@@ -1,32 +1,22 @@
 """The README's main example runs from a fresh interpreter and learns its task."""
 import importlib.util
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.example_programs import example, import_example, run_example
 
 
 def test_quickstart_learns_the_spirals():
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))  # the checkout's minitorch, installed or not
-    completed = subprocess.run([sys.executable, str(ROOT / "examples" / "quickstart.py")], cwd=ROOT, env=environment,
-                               capture_output=True, text=True, timeout=300, check=True)
-    accuracy = float(re.findall(r"accuracy (\d\.\d+)", completed.stdout)[-1])
-    assert accuracy >= 0.95, completed.stdout
+    output = run_example([example("quickstart")])
+    accuracy = float(re.findall(r"accuracy (\d\.\d+)", output)[-1])
+    assert accuracy >= 0.95, output
 
 
 def test_checkpoint_resume_gives_the_uninterrupted_loss_trajectory(tmp_path):
     """Train 5 epochs straight (checkpoint after epoch 2) versus resume from that checkpoint in a run
     seeded differently: model, Adam state, StepLR and RNG state restored, the losses are identical."""
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import checkpoint_resume
-    finally:
-        sys.path.remove(str(ROOT / "examples"))
+    checkpoint_resume = import_example("checkpoint_resume")
     path = tmp_path / "checkpoint.pt"
     straight = checkpoint_resume.train(5, path, checkpoint_epoch=2)
     resumed = checkpoint_resume.train(5, path, checkpoint_epoch=2, resume=True, seed=99)
@@ -37,18 +27,7 @@ def test_checkpoint_resume_gives_the_uninterrupted_loss_trajectory(tmp_path):
 
 # examples/cnn.py, the README's main command (issue 8), and the shared machinery in examples/common.py.
 
-CNN = str(ROOT / "examples" / "cnn.py")
-
-
-def run_example(arguments, timeout=300, blocked_modules=()):
-    """Run an example program in a fresh interpreter; ``blocked_modules`` import as if not installed."""
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
-    block = "".join(f"sys.modules[{name!r}] = None; " for name in blocked_modules)
-    launcher = f"import runpy, sys; {block}sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
-    completed = subprocess.run([sys.executable, "-c", launcher, *arguments], cwd=ROOT, env=environment,
-                               capture_output=True, text=True, timeout=timeout)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout
+CNN = example("cnn")
 
 
 def test_cnn_smoke_writes_a_checkpoint_torch_loads_and_a_plot(tmp_path):
@@ -67,11 +46,7 @@ def test_cnn_smoke_writes_a_checkpoint_torch_loads_and_a_plot(tmp_path):
 
 
 def _torch_cnn(torch):
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import cnn
-    finally:
-        sys.path.remove(str(ROOT / "examples"))
+    cnn = import_example("cnn")
     return cnn.build_model(torch.nn)
 
 
@@ -97,6 +72,6 @@ def test_cnn_runs_on_torch(tmp_path):
 
 def test_cnn_reaches_97_percent_on_defaults(tmp_path):
     """The README's claim: the main command reaches >= 97% test accuracy (about 40 s on 2 cores)."""
-    output = run_example([CNN, "--device", "cpu", "--out", str(tmp_path)], timeout=240)
+    output = run_example([CNN, "--device", "cpu", "--out", str(tmp_path)])
     accuracy = float(re.findall(r"test accuracy (\d\.\d+)  training time", output)[-1])
     assert accuracy >= 0.97, output
