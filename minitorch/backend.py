@@ -79,6 +79,8 @@ class _UnavailableDtype(dtype):
 # The NumPy dtype kinds of floating tensors: "f", and "V" for ml_dtypes' bfloat16, which NumPy sees as a
 # structured ("void") type. No other void dtype ever backs a Tensor.
 FLOATING_KINDS = "fV"
+# The scalar types of floating NumPy numbers (an element of a bfloat16 array is not a numpy.floating).
+FLOATING_SCALAR_TYPES = (numpy.floating,) + ((ml_dtypes.bfloat16,) if ml_dtypes is not None else ())
 
 # NumPy has no bfloat16; ml_dtypes adds it (its matmul accumulates and returns float32, so autocast rounds).
 bfloat16 = (dtype("bfloat16", ml_dtypes.bfloat16, True, True) if ml_dtypes is not None

@@ -19,11 +19,13 @@ import minitorch
 # (rtol, atol) per dtype, for forward values and for gradients. float32 differences come from
 # different libm/BLAS implementations and summation orders; float16 from rounding at each op.
 TOLERANCES = {
+    "bfloat16": (1.6e-2, 1e-2),  # 8 bits of mantissa: one unit in the last place is 0.4% to 0.8%
     np.dtype(np.float16): (2e-3, 2e-3),
     np.dtype(np.float32): (2e-5, 2e-5),
     np.dtype(np.float64): (1e-9, 1e-10),
 }
 GRAD_TOLERANCES = {
+    "bfloat16": (3e-2, 3e-2),
     np.dtype(np.float16): (1e-2, 1e-2),
     np.dtype(np.float32): (1e-4, 1e-4),
     np.dtype(np.float64): (1e-8, 1e-9),
@@ -42,6 +44,14 @@ TORCH_DTYPES = {
 # The dtypes NumPy holds natively, above, which the dtype-drawing tests draw from; and bfloat16 (through
 # ml_dtypes), which tests/test_amp.py covers, as assert_same knows it.
 TORCH_DTYPES_WITH_BFLOAT16 = {**TORCH_DTYPES, minitorch.bfloat16: torch.bfloat16}
+
+
+def torch_tensor(array):
+    """A NumPy array as a torch tensor; a bfloat16 array (ml_dtypes, which torch cannot read) through
+    float32, exactly."""
+    if array.dtype == minitorch.bfloat16.numpy_dtype:
+        return torch.tensor(array.astype(np.float32)).bfloat16()
+    return torch.tensor(array)
 
 
 def to_numpy(value):
@@ -74,10 +84,11 @@ def assert_same(actual, expected, tolerances=TOLERANCES, what="output"):
         assert isinstance(actual, minitorch.Tensor), f"{what}: expected a Tensor, got {type(actual).__name__}"
         assert tuple(actual.shape) == tuple(expected.shape), \
             f"{what}: shape {tuple(actual.shape)}, torch gives {tuple(expected.shape)}"
-        assert TORCH_DTYPES_WITH_BFLOAT16[actual.dtype] == expected.dtype, f"{what}: dtype {actual.dtype}, torch gives {expected.dtype}"
+        assert TORCH_DTYPES_WITH_BFLOAT16[actual.dtype] == expected.dtype, \
+            f"{what}: dtype {actual.dtype}, torch gives {expected.dtype}"
         actual_array, expected_array = to_numpy(actual), to_numpy(expected)
         if expected_array.dtype.kind == "f":
-            rtol, atol = tolerances[expected_array.dtype]
+            rtol, atol = tolerances["bfloat16" if expected.dtype == torch.bfloat16 else expected_array.dtype]
             np.testing.assert_allclose(actual_array, expected_array, rtol=rtol, atol=atol, equal_nan=True,
                                        err_msg=f"{what} differs from torch")
         else:
@@ -94,14 +105,14 @@ def assert_same(actual, expected, tolerances=TOLERANCES, what="output"):
 def _inputs(arrays, requires_grad):
     """The same inputs for both libraries: float arrays require grad unless told otherwise."""
     if requires_grad is None:
-        requires_grad = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays]
+        requires_grad = [isinstance(a, np.ndarray) and a.dtype.kind in "fV" for a in arrays]
     elif isinstance(requires_grad, bool):
-        requires_grad = [requires_grad and isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays]
+        requires_grad = [requires_grad and isinstance(a, np.ndarray) and a.dtype.kind in "fV" for a in arrays]
     ours, theirs = [], []
     for array, grad in zip(arrays, requires_grad):
         if isinstance(array, np.ndarray):
             ours.append(minitorch.tensor(array, requires_grad=grad, device=TEST_DEVICE))
-            theirs.append(torch.tensor(array, requires_grad=grad))
+            theirs.append(torch_tensor(array).requires_grad_(grad))
         else:  # a Python number or option passes through unchanged
             ours.append(array)
             theirs.append(array)
@@ -133,7 +144,7 @@ def check_against_torch(minitorch_fn, torch_fn, *arrays, requires_grad=None, see
         return actual
     generator = np.random.default_rng(seed)
     upstream = [generator.standard_normal(tuple(o.shape)).astype(to_numpy(o).dtype) for o in expected_outputs]
-    torch.autograd.backward(expected_outputs, [torch.tensor(g) for g in upstream])
+    torch.autograd.backward(expected_outputs, [torch_tensor(g) for g in upstream])
     minitorch.autograd.backward(actual_outputs, [minitorch.tensor(g, device=TEST_DEVICE) for g in upstream])
     for index, (mine, reference) in enumerate(zip(ours, theirs)):
         if isinstance(reference, torch.Tensor) and reference.requires_grad:

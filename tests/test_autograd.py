@@ -685,3 +685,19 @@ def test_backward_in_threads_matches_a_single_thread():
     for index in range(4):
         np.testing.assert_allclose(results[index], 40 * A * (index + 1))
     assert minitorch.is_grad_enabled()
+
+
+EXACT = {dtype: (0, 0) for dtype in ("bfloat16", np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))}
+
+
+@pytest.mark.parametrize("output_dtype, grad_dtype", [("float16", "float64"), ("bfloat16", "float32"),
+                                                      ("float32", "float64")])
+def test_a_root_gradient_of_another_dtype_is_cast_to_the_outputs_dtype_first(output_dtype, grad_dtype):
+    """Rounding the gradient before the op's backward, not after, gives torch's gradient bit for bit."""
+    upstream = np.random.default_rng(0).standard_normal(50)
+
+    def program(L):
+        x = L.ones(50, dtype=getattr(L, output_dtype), requires_grad=True)
+        (x * 3).backward(L.tensor(upstream, dtype=getattr(L, grad_dtype)))
+        return x.grad
+    check_program(program, tolerances=EXACT)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import minitorch
-from tests.helpers import TORCH_DTYPES
+from tests.helpers import TORCH_DTYPES_WITH_BFLOAT16 as TORCH_DTYPES
 
 DTYPES = list(TORCH_DTYPES)
 NAMES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import minitorch
-from tests.helpers import TORCH_DTYPES, check_against_torch
+from tests.helpers import TORCH_DTYPES_WITH_BFLOAT16 as TORCH_DTYPES, check_against_torch, torch_tensor
 
 DTYPES = list(TORCH_DTYPES)
 NUMPY_DTYPES = {dtype: dtype.numpy_dtype for dtype in DTYPES}
@@ -44,7 +44,7 @@ def _both(op):
 def test_result_type_of_two_tensors_matches_torch(dtypes):
     a, b = dtypes
     ours = minitorch.result_type(minitorch.tensor(_values(a)), minitorch.tensor(_values(b)))
-    theirs = torch.result_type(torch.tensor(_values(a)), torch.tensor(_values(b)))
+    theirs = torch.result_type(torch_tensor(_values(a)), torch_tensor(_values(b)))
     assert TORCH_DTYPES[ours] == theirs
 
 
@@ -60,7 +60,7 @@ def test_zero_dim_tensor_only_promotes_a_dimensioned_one_of_lower_category(dtype
     dimensioned, zero_dim = dtypes
     x, y = _values(dimensioned), _values(zero_dim, ())
     assert TORCH_DTYPES[minitorch.result_type(minitorch.tensor(x), minitorch.tensor(y))] == \
-        torch.result_type(torch.tensor(x), torch.tensor(y))
+        torch.result_type(torch_tensor(x), torch_tensor(y))
     check_against_torch(*_both(lambda lib, a, b: a * b), x, y)
     check_against_torch(*_both(lambda lib, a, b: b + a), x, y)
 
@@ -85,7 +85,7 @@ NUMBER_OPS = {
 def test_result_type_of_tensor_and_number_matches_torch(dtype, number):
     value = NUMBERS[number]
     ours = minitorch.result_type(minitorch.tensor(_values(dtype)), value)
-    assert TORCH_DTYPES[ours] == torch.result_type(torch.tensor(_values(dtype)), value)
+    assert TORCH_DTYPES[ours] == torch.result_type(torch_tensor(_values(dtype)), value)
 
 
 @pytest.mark.parametrize("number", NUMBERS)
@@ -95,7 +95,7 @@ def test_op_on_tensor_and_number_returns_torch_dtype_and_values(name, dtype, num
     op = NUMBER_OPS[name]
     value = NUMBERS[number]
     try:
-        op(torch, torch.tensor(_values(dtype)), value)
+        op(torch, torch_tensor(_values(dtype)), value)
     except Exception as error:  # e.g. clamp with a bool result: then we raise the same way
         with pytest.raises(type(error)):
             op(minitorch, minitorch.tensor(_values(dtype)), value)

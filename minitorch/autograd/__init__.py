@@ -45,6 +45,8 @@ def _root_gradients(outputs, grad_outputs):
         elif grad._data.shape != output._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{index}] has a shape of {grad.shape} and output"
                                f"[{index}] has a shape of {output.shape}.")
+        elif grad._data.dtype != output._data.dtype:  # PyTorch's engine casts a root's gradient to its dtype
+            grad = grad.to(output.dtype)
         result.append(grad)
     return result
 

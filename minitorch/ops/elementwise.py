@@ -38,7 +38,7 @@ from minitorch.autograd.function import Function
 from minitorch.ops import conversion
 from minitorch.tensor import Tensor, _type_name
 
-_NUMBER_TYPES = (bool, int, float, numpy.bool_, numpy.integer, numpy.floating)
+_NUMBER_TYPES = (bool, int, float, numpy.bool_, numpy.integer, *backend.FLOATING_SCALAR_TYPES)
 
 
 # ---------------------------------------------------------------------------------------------

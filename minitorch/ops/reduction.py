@@ -133,6 +133,9 @@ class Sum(_Reduction):
     @staticmethod
     def forward(ctx, x, axes, keepdim, numpy_dtype):
         ctx.remember(x, axes, keepdim)
+        if numpy_dtype is None and x.dtype.itemsize == 2 and x.dtype.kind in backend.FLOATING_KINDS:
+            # float16 and bfloat16 add up in float32, rounded once at the end, as PyTorch's kernels do
+            return x.sum(axis=axes, keepdims=keepdim, dtype=numpy.float32).astype(x.dtype)
         return x.sum(axis=axes, keepdims=keepdim, dtype=numpy_dtype)
 
     @staticmethod
