@@ -428,6 +428,23 @@ _GPU_SCATTER_ADD_DTYPES = tuple(numpy.dtype(d) for d in (numpy.int32, numpy.uint
                                                          numpy.float32, numpy.float64))
 
 
+def matmul(a, b):
+    """``a @ b`` in the operands' dtype. ml_dtypes' bfloat16 product accumulates in float32, as PyTorch's
+    does, but also returns float32; PyTorch rounds the result to bfloat16, and so does this."""
+    result = a @ b
+    return result if result.dtype == a.dtype else result.astype(a.dtype)
+
+
+def einsum(equation: str, *operands, optimize=False):
+    """``einsum`` in the operands' dtype; NumPy's einsum takes no bfloat16, so those go through float32."""
+    xp = array_module(operands[0])
+    dtype = operands[0].dtype
+    if dtype.kind != "V":
+        return xp.einsum(equation, *operands, optimize=optimize)
+    widened = [operand.astype(numpy.float32) for operand in operands]
+    return xp.einsum(equation, *widened, optimize=optimize).astype(dtype)
+
+
 def scatter_add(xp, target, index, values):
     """``target[index] += values`` with repeated indices adding up (``np.add.at``)."""
     if xp is numpy:

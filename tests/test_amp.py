@@ -311,3 +311,55 @@ def test_disabled_grad_scaler_passes_through_like_torch():
         loss = library.tensor(2.0)
         assert scaler.scale(loss) is loss and scaler.get_scale() == 1.0 and scaler.state_dict() == {}
         assert not scaler.is_enabled()
+
+
+# bfloat16 tensors outside autocast: each op keeps the dtype and agrees with torch (which computes in
+# float32 inside and rounds once). NumPy's bfloat16 (ml_dtypes) promotes to float32 beside Python floats
+# and in matmul: these catch an op that lets that through.
+BFLOAT16_OPS = {
+    "matmul": (lambda L, F, a, b: a @ b.mT, ((3, 4), (5, 4))),
+    "bmm": (lambda L, F, a, b: L.bmm(a, b.mT), ((2, 3, 4), (2, 5, 4))),
+    "einsum": (lambda L, F, a, b: L.einsum("ij,kj->ik", a, b), ((3, 4), (5, 4))),
+    "linear": (lambda L, F, a, b: F.linear(a, b), ((3, 4), (5, 4))),
+    "conv2d": (lambda L, F, a, b: F.conv2d(a, b, padding=1), ((2, 3, 5, 5), (4, 3, 3, 3))),
+    "conv_transpose2d": (lambda L, F, a, b: F.conv_transpose2d(a, b, stride=2), ((2, 3, 4, 4), (3, 2, 3, 3))),
+    "attention": (lambda L, F, a, b: F.scaled_dot_product_attention(a, b, b), ((2, 3, 4), (2, 5, 4))),
+    **{name: (lambda L, F, a, name=name: getattr(F, name)(a), ((3, 4),))
+       for name in ("relu", "gelu", "silu", "elu", "selu", "celu", "softplus", "mish", "hardswish", "hardsigmoid",
+                    "leaky_relu", "logsigmoid", "tanh", "sigmoid", "softsign", "tanhshrink")},
+    "gelu_tanh": (lambda L, F, a: F.gelu(a, approximate="tanh"), ((3, 4),)),
+    "softmax": (lambda L, F, a: F.softmax(a, 1), ((3, 4),)),
+    "log_softmax": (lambda L, F, a: F.log_softmax(a, 1), ((3, 4),)),
+    "layer_norm": (lambda L, F, a: F.layer_norm(a, (4,)), ((3, 4),)),
+    "group_norm": (lambda L, F, a: F.group_norm(a, 2), ((2, 4, 3),)),
+    "batch_norm": (lambda L, F, a: F.batch_norm(a, None, None, training=True), ((5, 3),)),
+    "max_pool2d": (lambda L, F, a: F.max_pool2d(a, 2), ((1, 2, 4, 4),)),
+    "avg_pool2d": (lambda L, F, a: F.avg_pool2d(a, 2), ((1, 2, 4, 4),)),
+    "adaptive_avg_pool2d": (lambda L, F, a: F.adaptive_avg_pool2d(a, 3), ((1, 2, 5, 5),)),
+    "interpolate": (lambda L, F, a: F.interpolate(a, scale_factor=2, mode="bilinear"), ((1, 2, 3, 3),)),
+    "mse_loss": (lambda L, F, a, b: F.mse_loss(a, b), ((3, 4), (3, 4))),
+    "cross_entropy": (lambda L, F, a: F.cross_entropy(a, L.tensor([0, 2, 3])), ((3, 4),)),
+    "mean_var": (lambda L, F, a: a.var(1) + a.mean(0).sum(), ((3, 4),)),
+    "scalar_arithmetic": (lambda L, F, a: (a * 0.7 + 1.3) / 2.9 - a.pow(2) * 0.1, ((3, 4),)),
+    "norm": (lambda L, F, a: a.norm(), ((3, 4),)),
+}
+
+
+@pytest.mark.parametrize("name", BFLOAT16_OPS)
+def test_bfloat16_ops_keep_their_dtype_and_match_torch(name):
+    function, shapes = BFLOAT16_OPS[name]
+    arrays = [RNG.standard_normal(shape).astype(np.float32) for shape in shapes]
+
+    def run(library):
+        leaves = [library.tensor(array).bfloat16().requires_grad_() for array in arrays]
+        output = function(library, library.nn.functional, *leaves)
+        output.float().sum().backward()
+        return output, leaves
+
+    expected, torch_leaves = run(torch)
+    actual, leaves = run(minitorch)
+    assert actual.dtype is minitorch.bfloat16 and expected.dtype == torch.bfloat16
+    assert_close(expected, actual, "bfloat16")
+    for torch_leaf, leaf in zip(torch_leaves, leaves):
+        assert leaf.grad.dtype is minitorch.bfloat16
+        assert_close(torch_leaf.grad, leaf.grad, "bfloat16")

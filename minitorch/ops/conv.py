@@ -223,7 +223,7 @@ def _from_gemm_rows(rows, batch: int, spatial_size: tuple, bias):
 
 def _convolve(x, weight, bias, window: Window, groups: int, columns):
     """output (N, C_out, *output_size) = weight @ im2col(x) (+ bias), given ``columns`` = im2col(x)."""
-    rows = _gemm_weight(weight, groups) @ columns.swapaxes(1, 2)
+    rows = backend.matmul(_gemm_weight(weight, groups), columns.swapaxes(1, 2))
     return _from_gemm_rows(rows, x.shape[0], window.output_size, bias)
 
 
@@ -231,7 +231,8 @@ def _convolve_transpose(y, weight, bias, window: Window, groups: int):
     """image (N, C_in, *input_size) = col2im(weight^T @ y) (+ bias): the adjoint of ``_convolve``."""
     xp = backend.array_module(y)
     batch, dims = y.shape[0], len(window.kernel_size)
-    columns = _gemm_rows(y, groups).swapaxes(1, 2) @ _gemm_weight(weight, groups)  # (groups, N * L, taps * C)
+    # (groups, N * L, taps * C)
+    columns = backend.matmul(_gemm_rows(y, groups).swapaxes(1, 2), _gemm_weight(weight, groups))
     group_channels = weight.shape[1]
     columns = columns.reshape((groups, batch) + window.output_size + window.kernel_size + (group_channels,))
     axes = tuple(range(2, 2 + dims))
@@ -252,7 +253,7 @@ def _weight_gradient(x, y, window: Window, groups: int, columns=None):
     """weight-sized = y @ im2col(x)^T: one GEMM summing over batch and positions."""
     if columns is None:
         columns = _gemm_columns(x, window, groups)
-    gradient = _gemm_rows(y, groups) @ columns  # (groups, C_out / groups, taps * C_in / groups)
+    gradient = backend.matmul(_gemm_rows(y, groups), columns)  # (groups, C_out / groups, taps * C_in / groups)
     dims = len(window.kernel_size)
     gradient = gradient.reshape((y.shape[1],) + window.kernel_size + (x.shape[1] // groups,))
     return backend.array_module(x).ascontiguousarray(gradient.transpose((0, dims + 1) + tuple(range(1, dims + 1))))

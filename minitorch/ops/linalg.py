@@ -33,7 +33,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return backend.array_module(a).matmul(a, b)
+        return backend.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -61,7 +61,7 @@ def _product(input: Tensor, other: Tensor) -> Tensor:
 
 
 # The C++ type names PyTorch's matrix-product dtype errors print.
-_CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
+_CPP_TYPE_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double", "int8": "signed char",
                    "int16": "short int", "int32": "int", "int64": "long int", "uint8": "unsigned char",
                    "bool": "bool"}
 
@@ -310,7 +310,7 @@ class Einsum(Function):
         xp = backend.array_module(operands[0])
         # Sizes of 1 broadcast against the other operands (a view, no copy).
         broadcast = [xp.broadcast_to(x, tuple(sizes[letter] for letter in term)) for x, term in zip(operands, inputs)]
-        result = xp.einsum(f"{','.join(inputs)}->{output}", *broadcast, optimize=len(operands) > 1)
+        result = backend.einsum(f"{','.join(inputs)}->{output}", *broadcast, optimize=len(operands) > 1)
         if any(xp.may_share_memory(result, x) for x in operands):
             result = result.copy()  # 'ij->ji' comes back as a view of its input; a result owns its memory
         return result

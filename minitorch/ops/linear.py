@@ -15,6 +15,7 @@ __all__ = ["linear", "bilinear"]
 
 import math
 
+from minitorch import backend
 from minitorch.autograd.function import Function
 from minitorch.ops import linalg
 from minitorch.ops.linalg import MatMul, einsum, matmul
@@ -32,11 +33,11 @@ class Linear(Function):
         ctx.save_for_backward(x if needs and needs[1] else None, weight if needs and needs[0] else None)
         ctx.input_shape = x.shape
         if x.ndim == 2:  # already rows (the common case): no reshapes
-            result = x @ weight.T
+            result = backend.matmul(x, weight.T)
             if bias is not None:
                 result += bias
             return result
-        result = x.reshape(-1, x.shape[-1]) @ weight.T
+        result = backend.matmul(x.reshape(-1, x.shape[-1]), weight.T)
         if bias is not None:
             result += bias
         return result.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -67,7 +68,7 @@ class TransposedMatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a.T @ b
+        return backend.matmul(a.T, b)
 
     @staticmethod
     def backward(ctx, grad_output):
