@@ -135,22 +135,10 @@ def epoch_loader(torch, args, train_images, epoch: int):
 
 
 def reconstruct(torch, model, loader, device: str, max_batches=None):
-    """Reconstructions of every batch of ``loader`` and the originals, as NumPy arrays.
-
-    ``common.predict`` with the VAE's first output (its forward also returns the code's statistics).
-    """
-    model.eval()
-    outputs, originals = [], []
-    with torch.no_grad():
-        for step, (images, _) in enumerate(loader):
-            if max_batches is not None and step == max_batches:
-                break
-            output = model(images.to(device))
-            if isinstance(output, tuple):
-                output = output[0]
-            outputs.append(output.cpu().numpy())
-            originals.append(images.numpy())
-    return numpy.concatenate(outputs), numpy.concatenate(originals)
+    """Reconstructions of every batch of ``loader`` and the originals (each image is its own target),
+    as NumPy arrays; of the VAE's outputs, the first."""
+    return common.predict(torch, model, loader, device, max_batches,
+                          pick=lambda output: output[0] if isinstance(output, tuple) else output)
 
 
 def save_reconstructions(path: str, originals: numpy.ndarray, reconstructions: numpy.ndarray, columns: int = 8):

@@ -118,15 +118,17 @@ def train_epoch(model, loader, loss_function, optimizer, device: str, *, descrip
     return losses
 
 
-def predict(framework, model, loader, device: str, max_batches: int | None = None):
-    """The model's outputs on every batch of ``loader`` and the targets, as two NumPy arrays."""
+def predict(framework, model, loader, device: str, max_batches: int | None = None, pick=None):
+    """The model's outputs on every batch of ``loader`` and the targets, as two NumPy arrays.
+    ``pick(output)`` selects the prediction when the forward returns more (a VAE's tuple)."""
     model.eval()
     outputs, targets = [], []
     with framework.no_grad():
         for step, (batch_inputs, batch_targets) in enumerate(loader):
             if max_batches is not None and step == max_batches:
                 break
-            outputs.append(model(batch_inputs.to(device)).cpu().numpy())
+            output = model(batch_inputs.to(device))
+            outputs.append((output if pick is None else pick(output)).cpu().numpy())
             targets.append(batch_targets.numpy())
     return numpy.concatenate(outputs), numpy.concatenate(targets)
 

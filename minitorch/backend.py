@@ -59,7 +59,6 @@ uint8 = dtype("uint8", numpy.uint8, False, False)
 bool_ = dtype("bool", numpy.bool_, False, False)
 
 
-
 class _UnavailableDtype(dtype):
     """A dtype whose arrays need a package that is not installed: any use says which extra to install."""
 
@@ -428,11 +427,16 @@ _GPU_SCATTER_ADD_DTYPES = tuple(numpy.dtype(d) for d in (numpy.int32, numpy.uint
                                                          numpy.float32, numpy.float64))
 
 
+def in_dtype_of(x, result):
+    """``result`` in ``x``'s dtype (itself when it already is). ml_dtypes' bfloat16 arrays turn float32 in
+    matmul, beside a Python float and in ``clip``, where PyTorch keeps bfloat16."""
+    return result.astype(x.dtype, copy=False)
+
+
 def matmul(a, b):
-    """``a @ b`` in the operands' dtype. ml_dtypes' bfloat16 product accumulates in float32, as PyTorch's
-    does, but also returns float32; PyTorch rounds the result to bfloat16, and so does this."""
-    result = a @ b
-    return result if result.dtype == a.dtype else result.astype(a.dtype)
+    """``a @ b`` in the operands' dtype: ml_dtypes' bfloat16 product accumulates in float32, as PyTorch's
+    does, and is rounded to bfloat16, as PyTorch's result is."""
+    return in_dtype_of(a, a @ b)
 
 
 def einsum(equation: str, *operands, optimize=False):

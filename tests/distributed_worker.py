@@ -44,6 +44,22 @@ def build_model(nn_module, batch_norm: bool):
                                 nn_module.Linear(8, CLASSES))
 
 
+def build_branching_model(nn_module):
+    """A trunk and three heads: ``forward(x, rank)`` uses head ``a`` on every rank, head ``b`` on rank 1
+    only, and never ``unused`` (what ``find_unused_parameters`` is for)."""
+    class Branching(nn_module.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk = nn_module.Linear(FEATURES, 8)
+            self.a, self.b, self.unused = (nn_module.Linear(8, CLASSES) for _ in range(3))
+
+        def forward(self, x, rank):
+            features = self.trunk(x).relu()
+            return self.a(features) + self.b(features) if rank == 1 else self.a(features)
+
+    return Branching()
+
+
 def as_tensor(array):
     return minitorch.from_numpy(np.array(array))
 
@@ -147,6 +163,18 @@ def run_no_sync(rank: int, results: dict) -> None:
     save_state(results, "no_sync/final", model.module)
 
 
+def run_unused_parameters(rank: int, results: dict) -> None:
+    """One backward through a model whose forward leaves some parameters unused on some ranks."""
+    minitorch.manual_seed(300 + rank)
+    model = nn.parallel.DistributedDataParallel(build_branching_model(nn), find_unused_parameters=True)
+    save_state(results, "unused/initial", model.module)
+    inputs, targets = dataset_arrays()
+    rows = np.arange(4 * rank, 4 * rank + 4)
+    nn.functional.cross_entropy(model(as_tensor(inputs[rows]), rank), as_tensor(targets[rows])).backward()
+    for name, parameter in model.module.named_parameters():
+        results[f"unused/grad/{name}"] = np.array(np.nan) if parameter.grad is None else parameter.grad.numpy()
+
+
 def main(mode: str, out: str) -> None:
     dist.init_process_group("gloo" if mode == "all" else "mpi", timeout=datetime.timedelta(seconds=2))
     rank, size = dist.get_rank(), dist.get_world_size()
@@ -156,6 +184,7 @@ def main(mode: str, out: str) -> None:
         run_training(rank, results, batch_norm=False)
         run_training(rank, results, batch_norm=True)
         run_no_sync(rank, results)
+        run_unused_parameters(rank, results)
     elif mode == "die":
         dist.all_reduce(minitorch.ones(3))
         if rank == 1:

@@ -189,6 +189,26 @@ def test_no_sync_accumulates_locally_then_averages_the_sum(ranks):
 
 
 @pytest.mark.mpi
+def test_find_unused_parameters_averages_what_some_rank_used_and_leaves_the_rest_alone(ranks):
+    """Head b is used on rank 1 only: its gradient is half of rank 1's, as torch averages with zeros;
+    no rank uses ``unused``: its gradient stays None."""
+    model = worker.build_branching_model(torch.nn)
+    model.load_state_dict({name.split("/", 2)[2]: torch.from_numpy(value) for name, value in ranks[0].items()
+                           if name.startswith("unused/initial/")})
+    inputs, targets = (torch.from_numpy(array) for array in worker.dataset_arrays())
+    losses = [torch.nn.functional.cross_entropy(model(inputs[4 * rank:4 * rank + 4], rank),
+                                                targets[4 * rank:4 * rank + 4]) for rank in range(WORLD_SIZE)]
+    (sum(losses) / WORLD_SIZE).backward()
+    for rank, results in enumerate(ranks):
+        for name, parameter in model.named_parameters():
+            saved = results[f"unused/grad/{name}"]
+            if parameter.grad is None:
+                assert saved.ndim == 0 and np.isnan(saved), f"{name} on rank {rank} got a gradient"
+            else:
+                assert_same_weights(saved, parameter.grad, f"grad of {name} on rank {rank}")
+
+
+@pytest.mark.mpi
 def test_a_rank_that_dies_makes_mpiexec_fail_instead_of_hanging(tmp_path):
     if mpi_missing_reason() is not None:
         pytest.skip(mpi_missing_reason())

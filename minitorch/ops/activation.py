@@ -123,12 +123,6 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _TANH_CUBIC = 0.044715
 
 
-def _in_dtype_of(x, result):
-    """``result`` in ``x``'s dtype: ml_dtypes' bfloat16 arrays turn float32 beside a Python float or in
-    ``clip``, where PyTorch keeps bfloat16 (a no-op for every other dtype)."""
-    return result.astype(x.dtype, copy=False)
-
-
 class Gelu(Function):
     """x * Phi(x), Phi the standard normal CDF (or its tanh approximation); d/dx = Phi(x) + x * phi(x).
 
@@ -141,8 +135,8 @@ class Gelu(Function):
         ctx.approximate = approximate
         xp = backend.array_module(x)
         if approximate == "tanh":
-            return _in_dtype_of(x, 0.5 * x * (1 + xp.tanh(_SQRT_2_OVER_PI * (x + _TANH_CUBIC * x * x * x))))
-        return _in_dtype_of(x, 0.5 * x * (1 + _erf(xp, x * (1 / math.sqrt(2)))))
+            return backend.in_dtype_of(x, 0.5 * x * (1 + xp.tanh(_SQRT_2_OVER_PI * (x + _TANH_CUBIC * x * x * x))))
+        return backend.in_dtype_of(x, 0.5 * x * (1 + _erf(xp, x * (1 / math.sqrt(2)))))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -164,7 +158,7 @@ class LeakyRelu(Function):
     def forward(ctx, x, negative_slope):
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        return _in_dtype_of(x, backend.array_module(x).where(x > 0, x, x * negative_slope))
+        return backend.in_dtype_of(x, backend.array_module(x).where(x > 0, x, x * negative_slope))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -261,7 +255,7 @@ class Hardtanh(Function):
     def forward(ctx, x, low, high):
         ctx.save_for_backward(x)
         ctx.low, ctx.high = low, high
-        return _in_dtype_of(x, backend.array_module(x).clip(x, low, high))
+        return backend.in_dtype_of(x, backend.array_module(x).clip(x, low, high))
 
     @staticmethod
     def backward(ctx, grad_output):

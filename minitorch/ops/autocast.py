@@ -20,10 +20,10 @@ Casts are the differentiable ``to``, so gradients flow back to the original
 dtypes. A cast of a float32 leaf that requires grad (a weight) is cached
 until the outermost region ends, so a weight used twice is cast once.
 
-NumPy has no fast half-precision matmul and no bfloat16 arithmetic at all
-(ml_dtypes' bfloat16 matmul returns float32). So on the CPU a
-low-precision op is emulated as hardware does it: inputs rounded to the low
-dtype, arithmetic in float32, the result rounded to the low dtype.
+NumPy's float16 matmul does not use BLAS, and bfloat16 arithmetic (ml_dtypes)
+would round every intermediate of a composite op such as attention. So on
+the CPU a low-precision op is emulated as hardware does it: inputs rounded
+to the low dtype, arithmetic in float32, the result rounded to the low dtype.
 """
 from __future__ import annotations
 
@@ -159,8 +159,7 @@ def autocast_decrement_nesting() -> int:
 
 def _is_eligible(value, device_type: str) -> bool:
     """Autocast touches floating tensors on its device, never float64 ones."""
-    # dtype.is_floating_point, not Tensor.is_floating_point(): NumPy does not count bfloat16 as floating.
-    return (isinstance(value, Tensor) and value.dtype.is_floating_point and value.dtype is not backend.float64
+    return (isinstance(value, Tensor) and value.is_floating_point() and value.dtype is not backend.float64
             and value.device.type == device_type)
 
 
@@ -205,7 +204,8 @@ def _round_outputs(result, dtype: backend.dtype):
 
 
 def _run_cast(function, args, kwargs, device_type: str, dtype: backend.dtype):
-    """``function`` on its inputs cast to ``dtype``; on the CPU low precision is float32 arithmetic on rounded inputs."""
+    """``function`` on its inputs cast to ``dtype``; on the CPU, low precision is float32 arithmetic on
+    rounded inputs."""
     args = _cast(args, device_type, dtype)
     kwargs = {name: _cast(value, device_type, dtype) for name, value in kwargs.items()}
     if dtype is backend.float32 or device_type == "cuda" and dtype is backend.float16:

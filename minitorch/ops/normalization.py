@@ -62,8 +62,7 @@ class Normalization(Function):
             output += bias
         ctx.mark_non_differentiable(mean, var)
         ctx.save_for_backward(x, weight, mean, rstd)
-        # (bfloat16 arrays promote to float32 beside the Python float eps; torch keeps the input's dtype)
-        return output.astype(x.dtype, copy=False), mean, var
+        return backend.in_dtype_of(x, output), mean, var  # (bfloat16 turns float32 beside the float eps)
 
     @staticmethod
     def backward(ctx, grad_output, grad_mean=None, grad_var=None):

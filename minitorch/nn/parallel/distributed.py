@@ -26,7 +26,7 @@ import contextlib
 import numpy
 
 from minitorch import backend, distributed
-from minitorch.autograd import grad_mode
+from minitorch.autograd import engine, grad_mode
 from minitorch.distributed.distributed_c10d import _group
 from minitorch.nn.modules.module import Module
 from minitorch.tensor import Tensor
@@ -88,19 +88,10 @@ def _output_tensors(value):
 
 
 def _leaves_reached(outputs) -> set[int]:
-    """The ids of the leaf tensors whose gradients a backward from ``outputs`` would accumulate."""
-    reached, seen = set(), set()
-    stack = [tensor.grad_fn for tensor in outputs if tensor.grad_fn is not None]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        variable = getattr(node, "variable", None)
-        if variable is not None:
-            reached.add(id(variable))
-        stack.extend(next_node for next_node, _ in node.next_functions)
-    return reached
+    """The ids of the leaf tensors whose gradients a backward from ``outputs`` would accumulate: the
+    AccumulateGrad nodes among those the engine would count."""
+    dependencies, roots = engine._count_dependencies([tensor.grad_fn for tensor in outputs])
+    return {id(node.variable) for node in (*dependencies, *roots) if type(node) is engine.AccumulateGrad}
 
 
 class DistributedDataParallel(Module):
@@ -196,8 +187,7 @@ class DistributedDataParallel(Module):
             return
         bucket, index = self._place[id(param)]
         view = bucket.gradient_view(index)
-        view[...] = param.grad._data
-        view /= self.process_group.size()
+        backend.array_module(view).divide(param.grad._data, self.process_group.size(), out=view)
         self._count_ready(bucket)
 
     def _count_ready(self, bucket: _Bucket) -> None:
